@@ -1,0 +1,5 @@
+export * from "./databases.ts";
+export * from "./log-format.ts";
+export * from "./redis-server.ts";
+export * from "./service-process.ts";
+export * from "./stack.ts";

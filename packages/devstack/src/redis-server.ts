@@ -1,0 +1,62 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import getPort from "get-port";
+import { createClient } from "redis";
+
+/** Where the local stack's Redis comes from. */
+export interface ResolvedRedis {
+  url: string;
+  source: "REDIS_URL" | "local" | "started";
+  stop(): Promise<void>;
+}
+
+export const LOCAL_REDIS_URL = "redis://127.0.0.1:6379";
+
+async function answersPing(url: string): Promise<boolean> {
+  const client = createClient({ url, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/**
+ * Finds Redis for the local stack: `REDIS_URL` when given (must answer), else the local
+ * Redis at 127.0.0.1:6379, else a `redis-server` from PATH started on a free port with
+ * its data (AOF) under `dataDir`.
+ * @throws Error explaining how to provide Redis when none of these works.
+ */
+export async function resolveRedis(configuredUrl: string | undefined, dataDir: string): Promise<ResolvedRedis> {
+  const none = async () => {};
+  if (configuredUrl) {
+    if (!(await answersPing(configuredUrl))) throw new Error(`REDIS_URL=${configuredUrl} does not answer PING`);
+    return { url: configuredUrl, source: "REDIS_URL", stop: none };
+  }
+  if (await answersPing(LOCAL_REDIS_URL)) return { url: LOCAL_REDIS_URL, source: "local", stop: none };
+  if (spawnSync("redis-server", ["--version"]).status !== 0) {
+    throw new Error(
+      "no Redis found: set REDIS_URL=redis://host:port, start Redis on 127.0.0.1:6379, or install redis-server (e.g. apt-get install redis-server)",
+    );
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const port = await getPort();
+  const child = spawn("redis-server", [
+    "--bind", "127.0.0.1", "--port", String(port), "--dir", dataDir,
+    "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction",
+  ], { stdio: "ignore", detached: true });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && !(await answersPing(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    url,
+    source: "started",
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
+}

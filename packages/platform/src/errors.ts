@@ -1,0 +1,30 @@
+import { GraphQLError } from "graphql";
+
+/** Stable `extensions.code` values of the public contract (DESIGN.md §6). */
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A GraphQL error with a stable code; `details` land in `extensions` too. */
+export function domainError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...details, code } });
+}
+
+export const badUserInput = (message: string, details?: Record<string, unknown>) =>
+  domainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const unauthenticated = (message = "a valid bearer token is required") =>
+  domainError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message: string) => domainError(ErrorCode.FORBIDDEN, message);
+export const notFound = (message: string, details?: Record<string, unknown>) =>
+  domainError(ErrorCode.NOT_FOUND, message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  domainError(ErrorCode.CONFLICT, message, details);
+export const serviceUnavailable = (message: string, details?: Record<string, unknown>) =>
+  domainError(ErrorCode.SERVICE_UNAVAILABLE, message, details);

@@ -1,0 +1,125 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { z } from "zod";
+import { loadEnv } from "./config.ts";
+import type { Logger } from "pino";
+import { checkReadiness, type ReadinessCheck } from "./health.ts";
+import type { Metrics } from "./metrics.ts";
+
+export interface HttpServiceOptions {
+  name: string;
+  port: number;
+  host?: string;
+  log: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+  /** Max time in ms in-flight requests get to finish once shutdown starts. */
+  shutdownTimeoutMs: number;
+  /** Mounts the service's own routes (e.g. `/graphql`) after the health and metrics routes. */
+  mount(app: express.Express, server: http.Server): Promise<void> | void;
+  /** Releases the service's resources (Apollo, database pool, Redis) after HTTP has drained. */
+  close?(): Promise<void>;
+}
+
+export interface HttpService {
+  server: http.Server;
+  log: Logger;
+  port: number;
+  url: string;
+  /** Readiness turns 503, in-flight requests finish (bounded by shutdownTimeoutMs), then resources close. */
+  shutdown(reason: string): Promise<void>;
+}
+
+/**
+ * Starts an HTTP service with `GET /health/live`, `GET /health/ready` (200/503 with a
+ * JSON report of each check) and `GET /metrics` (Prometheus text) next to its own routes.
+ */
+export async function startHttpService(options: HttpServiceOptions): Promise<HttpService> {
+  const { log, metrics } = options;
+  let draining = false;
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/health/live", (_req, res) => { res.json({ status: "ok" }); });
+  app.get("/health/ready", async (_req, res) => {
+    if (draining) {
+      res.status(503).json({ ready: false, checks: { shutdown: "draining" } });
+      return;
+    }
+    const report = await checkReadiness(options.readiness);
+    res.status(report.ready ? 200 : 503).json(report);
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const server = http.createServer(app);
+  await options.mount(app, server);
+  server.listen(options.port, options.host ?? "0.0.0.0");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  log.info({ port }, `${options.name} listening on ${url}`);
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    shutdownPromise ??= (async () => {
+      log.info({ reason }, "shutting down: readiness is now 503, draining in-flight requests");
+      draining = true;
+      await drain(server, options.shutdownTimeoutMs, log);
+      await options.close?.();
+      log.info("shutdown complete");
+    })();
+    return shutdownPromise;
+  };
+  return { server, log, port, url, shutdown };
+}
+
+/** Stops accepting connections and waits for in-flight requests, force-closing after `timeoutMs`. */
+async function drain(server: http.Server, timeoutMs: number, log: Logger): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive sockets become idle once their response is sent; close them as they do.
+  const idleSweeper = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => {
+    log.warn({ timeoutMs }, "in-flight requests did not finish in time; closing their connections");
+    server.closeAllConnections();
+  }, timeoutMs);
+  server.closeIdleConnections();
+  await closed;
+  clearInterval(idleSweeper);
+  clearTimeout(deadline);
+}
+
+/**
+ * Runs `service.shutdown` on SIGTERM/SIGINT and exits 0 when it completes
+ * (1 if closing failed). A second signal exits at once.
+ */
+export function exitOnSignals({ shutdown, log }: Pick<HttpService, "shutdown" | "log">): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+/**
+ * Entry point of a service process: validates the environment (exit 1 listing every
+ * problem), starts the service, and shuts it down gracefully on SIGTERM/SIGINT.
+ */
+export async function runService<S extends z.ZodType>(
+  name: string,
+  envSchema: S,
+  start: (env: z.infer<S>) => Promise<Pick<HttpService, "shutdown" | "log">>,
+): Promise<void> {
+  const env = loadEnv(name, envSchema);
+  exitOnSignals(await start(env));
+}

@@ -1,0 +1,50 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+
+/** One Prometheus registry per process, with the GraphQL metrics every service exposes. */
+export interface Metrics {
+  registry: Registry;
+  operations: Counter<"operation" | "type" | "outcome">;
+  operationSeconds: Histogram<"operation" | "type">;
+}
+
+/** Creates the registry with Node default metrics, labelled `service`. */
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const operations = new Counter({
+    name: "graphql_operations_total",
+    help: "GraphQL operations handled, by operation name, type and outcome (ok | error)",
+    labelNames: ["operation", "type", "outcome"] as const,
+    registers: [registry],
+  });
+  const operationSeconds = new Histogram({
+    name: "graphql_operation_duration_seconds",
+    help: "GraphQL operation latency in seconds, by operation name and type",
+    labelNames: ["operation", "type"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return { registry, operations, operationSeconds };
+}
+
+/** Apollo plugin counting every operation and observing its latency. */
+export function metricsPlugin(metrics: Metrics): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      const startedAt = process.hrtime.bigint();
+      return {
+        async willSendResponse(ctx) {
+          const operation = ctx.operationName ?? "anonymous";
+          const type = ctx.operation?.operation ?? "unknown";
+          const body = ctx.response.body;
+          const failed = (ctx.errors?.length ?? 0) > 0 ||
+            (body.kind === "single" && (body.singleResult.errors?.length ?? 0) > 0);
+          metrics.operations.inc({ operation, type, outcome: failed ? "error" : "ok" });
+          metrics.operationSeconds.observe({ operation, type }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+        },
+      };
+    },
+  };
+}

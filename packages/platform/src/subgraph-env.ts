@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { baseEnvSchema, portSchema } from "./config.ts";
+
+/**
+ * Environment of a subgraph process: base settings plus its port and its own
+ * database (`DATABASE_URL`, defaulting to `rentcar_<name>` on the local PostgreSQL).
+ */
+export function subgraphEnvSchema(name: string, defaultPort: number) {
+  return baseEnvSchema.extend({
+    PORT: portSchema(defaultPort),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+      .default(`postgresql://postgres@127.0.0.1:5432/rentcar_${name}`),
+    /** Connection pool size; 1 for the embedded (PGlite) database of the local stack. */
+    DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+  });
+}
+
+export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnvSchema>>;

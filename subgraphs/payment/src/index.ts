@@ -1,0 +1,2 @@
+export { paymentTypeDefsUrl, startPaymentSubgraph } from "./app.ts";
+export { paymentEnvSchema } from "./env.ts";

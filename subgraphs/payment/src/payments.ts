@@ -1,0 +1,65 @@
+import { badUserInput, conflict, forbidden, notFound, parseUuid, type RequestContext } from "@rentcar/platform";
+import type { Payment, PrismaClient } from "./generated/prisma/client.ts";
+import { cardLast4 } from "./card.ts";
+
+export interface RegisterPaymentInput {
+  reservationId: string;
+  customerId: string;
+  /** KRW, positive integer. */
+  amount: number;
+}
+
+/**
+ * Registers the REQUESTED payment of a reservation. Idempotent on `reservationId`
+ * (the correlation key), so the reservation subgraph may retry after a timeout.
+ * @throws FORBIDDEN unless called by the reservation service; BAD_USER_INPUT for a bad amount;
+ *   CONFLICT when a payment with other terms already exists for the reservation.
+ */
+export async function registerPayment(db: PrismaClient, ctx: RequestContext, input: RegisterPaymentInput): Promise<Payment> {
+  if (ctx.caller.issuer !== "reservation") throw forbidden("only the reservation service registers payments");
+  const reservationId = parseUuid(input.reservationId, "reservationId");
+  if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw badUserInput("amount must be a positive integer (KRW)");
+  const payment = await db.payment.upsert({
+    where: { reservationId },
+    create: { reservationId, customerId: input.customerId, amount: input.amount },
+    update: {},
+  });
+  if (payment.customerId !== input.customerId || payment.amount !== input.amount) {
+    throw conflict(`reservation ${reservationId} already has a payment with other terms`, { reservationId });
+  }
+  ctx.log.info({ reservationId, paymentId: payment.id, amount: payment.amount }, "payment registered");
+  return payment;
+}
+
+export interface PayReservationInput {
+  reservationId: string;
+  cardNumber: string;
+}
+
+/**
+ * Pays the caller's reservation: REQUESTED -> PAID, storing only the card's last 4
+ * digits. Safe under concurrent calls (conditional update); paying twice returns the
+ * already PAID payment.
+ * @throws BAD_USER_INPUT (card, id), NOT_FOUND (no payment of this customer for the
+ *   reservation), CONFLICT (payment cancelled or refunded).
+ */
+export async function payReservation(db: PrismaClient, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
+  const last4 = cardLast4(input.cardNumber);
+  const reservationId = parseUuid(input.reservationId, "reservationId");
+  const log = ctx.log.child({ reservationId });
+  const payment = await db.payment.findUnique({ where: { reservationId } });
+  if (!payment || payment.customerId !== customerId) {
+    throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
+  }
+  const { count } = await db.payment.updateMany({
+    where: { id: payment.id, status: "REQUESTED" },
+    data: { status: "PAID", cardLast4: last4, paidAt: new Date() },
+  });
+  const current = await db.payment.findUniqueOrThrow({ where: { id: payment.id } });
+  if (count === 1) log.info({ paymentId: current.id, amount: current.amount }, "payment paid");
+  if (current.status === "PAID") return current;
+  throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
+    reservationId,
+    status: current.status,
+  });
+}

@@ -1,0 +1,25 @@
+import { createPrismaAdapter } from "@rentcar/db";
+import { startSubgraphService, type HttpService } from "@rentcar/platform";
+import type { RentalContext } from "./context.ts";
+import type { RentalEnv } from "./env.ts";
+import { seedFleet } from "./fleet-seed.ts";
+import { PrismaClient } from "./generated/prisma/client.ts";
+import { createLoaders } from "./loaders.ts";
+import { resolvers } from "./resolvers.ts";
+
+/** SDL of the rental subgraph (also read by `npm run compose`). */
+export const rentalTypeDefsUrl = new URL("schema.graphql", import.meta.url);
+
+/** Starts the rental subgraph: seeds the fleet, then serves `/graphql` on `env.PORT`. */
+export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
+  return startSubgraphService<RentalContext>({
+    name: "rental",
+    env,
+    typeDefs: rentalTypeDefsUrl,
+    resolvers,
+    db,
+    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db) }),
+    beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
+  });
+}

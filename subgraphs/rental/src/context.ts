@@ -1,0 +1,8 @@
+import type { RequestContext } from "@rentcar/platform";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { RentalLoaders } from "./loaders.ts";
+
+export interface RentalContext extends RequestContext {
+  db: PrismaClient;
+  loaders: RentalLoaders;
+}

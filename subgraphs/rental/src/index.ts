@@ -1,0 +1,2 @@
+export { rentalTypeDefsUrl, startRentalSubgraph } from "./app.ts";
+export { rentalEnvSchema } from "./env.ts";

@@ -1,0 +1,2 @@
+export { reservationTypeDefsUrl, startReservationSubgraph } from "./app.ts";
+export { reservationEnvSchema } from "./env.ts";

@@ -1,0 +1,28 @@
+import { DateTimeScalar, isUuid, requireCustomer } from "@rentcar/platform";
+import type { ReservationContext } from "./context.ts";
+import type { Reservation } from "./generated/prisma/client.ts";
+import { billedDays } from "./rental-period.ts";
+import { availableCarIds, findOwnReservation, reserveCar, type ReserveCarInput } from "./reservations.ts";
+
+export const resolvers = {
+  DateTime: DateTimeScalar,
+  Query: {
+    reservation: (_: unknown, args: { id: string }, ctx: ReservationContext) =>
+      findOwnReservation(ctx.deps.db, requireCustomer(ctx), args.id),
+    availableCars: async (_: unknown, args: { pickupAt: Date; returnAt: Date }, ctx: ReservationContext) =>
+      (await availableCarIds(ctx.deps, args.pickupAt, args.returnAt)).map((id) => ({ id })),
+  },
+  Mutation: {
+    reserveCar: (_: unknown, args: { input: ReserveCarInput }, ctx: ReservationContext) =>
+      reserveCar(ctx.deps, ctx, requireCustomer(ctx), args.input),
+  },
+  Reservation: {
+    /** Entity reference: visible to its customer and to sibling services only. */
+    __resolveReference: async (ref: { id: string }, ctx: ReservationContext) => {
+      const reservation = isUuid(ref.id) ? await ctx.loaders.reservationById.load(ref.id) : null;
+      if (!reservation) return null;
+      return ctx.caller.issuer !== "router" || reservation.customerId === ctx.customerId ? reservation : null;
+    },
+    days: (reservation: Reservation) => billedDays(reservation.pickupAt, reservation.returnAt),
+  },
+};
