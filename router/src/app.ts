@@ -35,6 +35,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     // The router owns no store: once the supergraph is loaded it can plan and serve.
     readiness: [],
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app) {
       app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: ({ req }) => routerContext(env.JWT_SECRET, log, {

@@ -20,7 +20,7 @@ export function composeSupergraph(): Composition {
     url: s.localUrl,
     typeDefs: parse(readFileSync(s.sdl, "utf8")),
   })));
-  const hints = result.hints.map((h) => `${h.definition.code}: ${h.message}`);
+  const hints = (result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`);
   if (result.errors) return { errors: result.errors.map((e) => e.message), hints };
   return { supergraphSdl: HEADER + result.supergraphSdl.trimEnd() + "\n", errors: [], hints };
 }

@@ -3,3 +3,4 @@ export * from "./log-format.ts";
 export * from "./redis-server.ts";
 export * from "./service-process.ts";
 export * from "./stack.ts";
+export { default as getPort } from "get-port";

@@ -12,6 +12,11 @@ export const baseEnvSchema = z.object({
   INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default("local-internal-secret-change-me"),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * How long after SIGTERM the service keeps serving with readiness 503 before it stops
+   * accepting connections, in ms (lets load balancers stop routing to it first).
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -17,6 +17,8 @@ export interface HttpServiceOptions {
   readiness: ReadinessCheck[];
   /** Max time in ms in-flight requests get to finish once shutdown starts. */
   shutdownTimeoutMs: number;
+  /** Time in ms between readiness turning 503 and the listener closing (default 0). */
+  shutdownDelayMs?: number;
   /** Mounts the service's own routes (e.g. `/graphql`) after the health and metrics routes. */
   mount(app: express.Express, server: http.Server): Promise<void> | void;
   /** Releases the service's resources (Apollo, database pool, Redis) after HTTP has drained. */
@@ -66,6 +68,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
     shutdownPromise ??= (async () => {
       log.info({ reason }, "shutting down: readiness is now 503, draining in-flight requests");
       draining = true;
+      if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
       await drain(server, options.shutdownTimeoutMs, log);
       await options.close?.();
       log.info("shutdown complete");

@@ -77,6 +77,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
     metrics,
     readiness: [{ name: "database", check: () => db.$executeRawUnsafe("SELECT 1") }, redisReadiness(redis)],
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app) {
       app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: async ({ req }) => {

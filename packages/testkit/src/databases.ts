@@ -11,15 +11,35 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** URL of a not-yet-created database with a unique name: `rentcar_test_<schema>_<random>`. */
+export function uniqueDatabaseUrl(schema: SchemaName): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/rentcar_test_${schema}_${randomBytes(4).toString("hex")}`;
+  return url.toString();
+}
+
 /**
  * Creates a uniquely named database (`rentcar_test_<schema>_<random>`) on the test
  * server and applies the schema's committed migrations, exactly as `npm run db:migrate` does.
  */
 export async function createTestDatabase(schema: SchemaName): Promise<TestDatabase> {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/rentcar_test_${schema}_${randomBytes(4).toString("hex")}`;
-  const databaseUrl = url.toString();
+  const databaseUrl = uniqueDatabaseUrl(schema);
   await ensureDatabase(databaseUrl);
   await migrateDatabase({ databaseUrl, migrationsDir: migrationsDirFor(schema) });
   return { url: databaseUrl, drop: () => dropDatabase(databaseUrl) };
 }
+
+/** Env for a subgraph started in-process by a test: unique database, port 0 (any free port), quiet logs. */
+export function testSubgraphEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: databaseUrl,
+    PORT: "0",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    NODE_ENV: "test",
+    ...extra,
+  };
+}
+
+/** Internal-token secret used by in-process test services. */
+export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789";
