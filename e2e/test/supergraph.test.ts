@@ -14,7 +14,7 @@ beforeAll(async () => {
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "warn", NODE_ENV: "test" },
+    env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "info", NODE_ENV: "test" },
   });
   tokens = { alice: await signCustomerToken(JWT_SECRET, "alice"), bob: await signCustomerToken(JWT_SECRET, "bob") };
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -65,7 +66,8 @@ export async function startSubgraphService<TContext extends RequestContext>(
   const redis = connectRedis(env.REDIS_URL, log);
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: loadTypeDefs(options.typeDefs), resolvers: options.resolvers as never }]),
-    plugins: [metricsPlugin(metrics), errorLoggingPlugin<TContext>()],
+    // Inline tracing only serves Apollo Studio usage reporting, which this deployment does not use.
+    plugins: [metricsPlugin(metrics), errorLoggingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
     formatError: maskUnexpectedErrors(env.NODE_ENV === "production"),
     includeStacktraceInErrorResponses: env.NODE_ENV !== "production",
   });
