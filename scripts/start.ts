@@ -42,6 +42,13 @@ console.log(`
   Stop:     Ctrl-C
 `);
 
+// A closed terminal or pipe must not crash the orchestrator half-way through stopping.
+process.stdout.on("error", () => {});
+// Last resort if the orchestrator dies: services run in their own process groups, so end them here.
+process.on("exit", () => {
+  for (const service of stack.services) if (service.child.exitCode === null) service.child.kill("SIGTERM");
+});
+
 let stopping = false;
 const stopAll = async (signal: string) => {
   if (stopping) return;

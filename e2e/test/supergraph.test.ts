@@ -14,7 +14,7 @@ beforeAll(async () => {
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "info", NODE_ENV: "test" },
+    env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "info", NODE_ENV: "development" },
   });
   tokens = { alice: await signCustomerToken(JWT_SECRET, "alice"), bob: await signCustomerToken(JWT_SECRET, "bob") };
 });
@@ -90,9 +90,10 @@ describe("supergraph through the router (real processes)", () => {
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/graphql_operations_total\{operation="Reserve",type="mutation",outcome="ok",service="router"\} \d+/);
   });
 
-  it("shuts a service down gracefully on SIGTERM with exit code 0", async () => {
-    const router = stack.services.find((s) => s.name === "router")!;
-    expect(await router.stop("SIGTERM")).toBe(0);
-    expect(router.output()).toContain("shutdown complete");
+  it("shuts every service down gracefully on SIGTERM with exit code 0, router first", async () => {
+    for (const service of [...stack.services].reverse()) {
+      expect({ service: service.name, exit: await service.stop("SIGTERM") }).toEqual({ service: service.name, exit: 0 });
+      expect(service.output()).toContain("shutdown complete");
+    }
   });
 });

@@ -23,7 +23,10 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     ],
     // Introspection feeds the landing page; the schema is public API, so keeping it on is deliberate.
     introspection: true,
-    includeStacktraceInErrorResponses: env.NODE_ENV !== "production",
+    // Our own SIGTERM handling drains HTTP first; Apollo's would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
+    // Stacks go to the logs, never to clients.
+    includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
   log.info({ supergraph: env.SUPERGRAPH_PATH }, "supergraph loaded");

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { ensureDatabase, migrateDatabase, migrationsDirFor, startEmbeddedPostgres } from "@rentcar/db";
 import getPort from "get-port";
 
@@ -28,7 +29,9 @@ export async function provideDatabase(name: SubgraphName, configuredUrl: string 
     const { applied } = await migrate(configuredUrl);
     return { name, url: configuredUrl, source: "env", applied, stop: async () => {} };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, "pglite", name), port: await getPort() });
+  const embeddedDir = join(dataDir, "pglite", name);
+  mkdirSync(dirname(embeddedDir), { recursive: true });
+  const embedded = await startEmbeddedPostgres({ dataDir: embeddedDir, port: await getPort() });
   const { applied } = await migrate(embedded.url);
   return { name, url: embedded.url, source: "embedded", applied, stop: embedded.stop };
 }

@@ -1,6 +1,6 @@
 import { prettyFactory } from "pino-pretty";
 
-const prettify = prettyFactory({ colorize: process.stdout.isTTY, translateTime: "HH:MM:ss.l", ignore: "pid,hostname,service" });
+const prettify = prettyFactory({ colorize: process.stdout.isTTY, translateTime: "HH:MM:ss.l", ignore: "pid,hostname,service", singleLine: true });
 
 /**
  * Formats one line of a service's output for the terminal: pino JSON becomes a

@@ -45,7 +45,8 @@ export async function startProcess(options: StartProcessOptions): Promise<Servic
       options.onLine?.(line);
     });
   }
-  const exited = once(child, "exit").then(([code]) => code as number | null);
+  // "close" (not "exit"): it fires after the last output line has been read.
+  const exited = once(child, "close").then(([code]) => code as number | null);
   const service: ServiceProcess = {
     name: options.name,
     child,

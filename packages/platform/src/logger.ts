@@ -5,6 +5,7 @@ export type { Logger };
 /**
  * Structured JSON logger (pino) tagged with the service name. Request handlers
  * derive children carrying `requestId`, and `reservationId` wherever a line concerns one.
+ * Writes synchronously to stdout so the last lines before `process.exit` are never lost.
  */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? "info"): Logger {
   return pino({
@@ -12,5 +13,5 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  });
+  }, pino.destination({ dest: 1, sync: true }));
 }

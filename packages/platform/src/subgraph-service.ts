@@ -69,7 +69,10 @@ export async function startSubgraphService<TContext extends RequestContext>(
     // Inline tracing only serves Apollo Studio usage reporting, which this deployment does not use.
     plugins: [metricsPlugin(metrics), errorLoggingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
     formatError: maskUnexpectedErrors(env.NODE_ENV === "production"),
-    includeStacktraceInErrorResponses: env.NODE_ENV !== "production",
+    // Our own SIGTERM handling drains HTTP first; Apollo's would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
+    // Stacks go to the logs, never to clients.
+    includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
   return startHttpService({
@@ -116,9 +119,12 @@ function errorLoggingPlugin<TContext extends RequestContext>(): ApolloServerPlug
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
             const code = error.extensions?.code;
-            const expected = typeof code === "string" && code !== ErrorCode.INTERNAL_SERVER_ERROR;
-            const level = expected ? "info" : "error";
-            contextValue.log?.[level]({ err: error.originalError ?? error, code, operationName, path: error.path }, error.message);
+            // Domain errors (a stable code) are expected outcomes: one info line, no stack.
+            if (typeof code === "string" && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+              contextValue.log?.info({ code, operationName, path: error.path }, error.message);
+            } else {
+              contextValue.log?.error({ err: error.originalError ?? error, operationName, path: error.path }, error.message);
+            }
           }
         },
       };

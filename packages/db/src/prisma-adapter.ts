@@ -1,0 +1,15 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+
+export interface PrismaAdapterOptions {
+  /** Pool size (pg's default is 10). Use 1 against the embedded PGlite server. */
+  max?: number;
+}
+
+/**
+ * The driver adapter every subgraph gives its generated client:
+ * `new PrismaClient({ adapter: createPrismaAdapter(url) })`. The pool is created
+ * lazily on the first query and ended by `prisma.$disconnect()`.
+ */
+export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterOptions = {}): PrismaPg {
+  return new PrismaPg({ connectionString: databaseUrl, ...(options.max === undefined ? {} : { max: options.max }) });
+}

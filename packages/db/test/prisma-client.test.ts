@@ -1,0 +1,69 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createPrismaAdapter,
+  ensureDatabase,
+  generateClient,
+  migrateDatabase,
+  migrationsDirFor,
+  schemaPathFor,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from "../src/index.ts";
+import { scratchSpace } from "./helpers.ts";
+
+// The client is generated inside the package (gitignored) so it resolves @prisma/client.
+const outputDir = path.join(import.meta.dirname, ".generated", "payment");
+const scratch = scratchSpace();
+let embedded: EmbeddedPostgres | undefined;
+
+/** The few members of the generated PaymentClient this test uses. */
+interface PaymentClient {
+  payment: {
+    create(args: { data: Record<string, unknown> }): Promise<{ id: string; status: string; amount: number }>;
+    findUniqueOrThrow(args: { where: { reservationId: string } }): Promise<{ id: string; status: string }>;
+  };
+  $disconnect(): Promise<void>;
+}
+
+/** Generates the payment client into `outputDir` from a copy of the schema whose `output` points there. */
+async function generatePaymentClient(): Promise<void> {
+  await mkdir(outputDir, { recursive: true });
+  const schema = (await readFile(schemaPathFor("payment"), "utf8")).replace(/output\s*=\s*".*"/, 'output = "./client"');
+  const schemaPath = path.join(outputDir, "schema.prisma");
+  await writeFile(schemaPath, schema);
+  generateClient(schemaPath);
+}
+
+/** Where the client is tried: the real server (pool of 2) and the embedded PGlite (pool of 1, as the local stack runs it). */
+const targets = [
+  { name: "PostgreSQL", max: 2, url: async () => scratch.database() },
+  { name: "embedded PGlite", max: 1, url: async () => (embedded = await startEmbeddedPostgres({ port: 0 })).url },
+];
+
+beforeAll(() => generatePaymentClient());
+afterAll(async () => {
+  await embedded?.stop();
+  await scratch.cleanup();
+});
+
+describe.each(targets)("generated Prisma client + createPrismaAdapter on $name", ({ max, url: makeUrl }) => {
+  it("writes and reads through the driver adapter against a migrated database", async () => {
+    const url = await makeUrl();
+    await ensureDatabase(url);
+    await migrateDatabase({ databaseUrl: url, migrationsDir: migrationsDirFor("payment") });
+    const { PrismaClient } = (await import(path.join(outputDir, "client", "client.ts"))) as {
+      PrismaClient: new (options: { adapter: unknown }) => PaymentClient;
+    };
+    const prisma = new PrismaClient({ adapter: createPrismaAdapter(url, { max }) });
+    try {
+      const reservationId = "00000000-0000-4000-8000-000000000001";
+      const created = await prisma.payment.create({ data: { reservationId, customerId: "customer-1", amount: 90000 } });
+      expect(created).toMatchObject({ status: "REQUESTED", amount: 90000 });
+      expect(await prisma.payment.findUniqueOrThrow({ where: { reservationId } })).toMatchObject({ id: created.id });
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+});
