@@ -1,6 +1,7 @@
 /**
- * `npm run compose`: composes the subgraph SDLs into router/supergraph.graphql.
- * `npm run compose -- --check`: exits 1 when the committed file is stale.
+ * `npm run compose`: composes the subgraph SDLs into router/supergraph.graphql and its
+ * copy k8s/base/router/supergraph.graphql (kustomize reads files only inside its base).
+ * `npm run compose -- --check`: exits 1 when either committed file is stale.
  * Either way, composition errors or hints fail the command.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -18,17 +19,18 @@ if (hints.length > 0) {
   console.error("composition produced hints; fix the subgraph SDLs so it composes cleanly");
   process.exit(1);
 }
-const path = fileURLToPath(SUPERGRAPH_FILE);
-const committed = (() => { try { return readFileSync(path, "utf8"); } catch { return ""; } })();
-if (check) {
-  if (committed !== supergraphSdl) {
+const targets = [fileURLToPath(SUPERGRAPH_FILE), fileURLToPath(new URL("../k8s/base/router/supergraph.graphql", import.meta.url))];
+let stale = false;
+for (const path of targets) {
+  const committed = (() => { try { return readFileSync(path, "utf8"); } catch { return ""; } })();
+  if (committed === supergraphSdl) {
+    console.log(`${path} is up to date`);
+  } else if (check) {
     console.error(`${path} is stale: run \`npm run compose\` and commit the result`);
-    process.exit(1);
+    stale = true;
+  } else {
+    writeFileSync(path, supergraphSdl);
+    console.log(`wrote ${path}`);
   }
-  console.log(`${path} is up to date`);
-} else if (committed === supergraphSdl) {
-  console.log(`${path} unchanged`);
-} else {
-  writeFileSync(path, supergraphSdl);
-  console.log(`wrote ${path}`);
 }
+if (stale) process.exit(1);

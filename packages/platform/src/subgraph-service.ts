@@ -154,3 +154,13 @@ export function requireCustomer(ctx: RequestContext): string {
 function loadTypeDefs(file: URL): DocumentNode {
   return parse(readFileSync(file, "utf8"));
 }
+
+/**
+ * Ownership filter for entity rows: a row is visible to the customer it belongs to and
+ * to sibling services (calls not issued by the router); to anyone else it is `null`,
+ * so another customer's data is never leaked through a federated field.
+ */
+export function visibleTo<T extends { customerId: string }>(ctx: RequestContext, row: T | null): T | null {
+  if (!row) return null;
+  return ctx.caller.issuer !== "router" || row.customerId === ctx.customerId ? row : null;
+}

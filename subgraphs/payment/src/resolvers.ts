@@ -1,23 +1,16 @@
-import { DateTimeScalar, requireCustomer } from "@rentcar/platform";
-import type { Payment } from "./generated/prisma/client.ts";
+import { DateTimeScalar, requireCustomer, visibleTo } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
 import { payReservation, registerPayment, type PayReservationInput, type RegisterPaymentInput } from "./payments.ts";
-
-/** A payment is visible to its customer and to sibling services (never to another customer). */
-function visible(payment: Payment | null, ctx: PaymentContext): Payment | null {
-  if (!payment) return null;
-  return ctx.caller.issuer !== "router" || payment.customerId === ctx.customerId ? payment : null;
-}
 
 export const resolvers = {
   DateTime: DateTimeScalar,
   Payment: {
     __resolveReference: async (ref: { id: string }, ctx: PaymentContext) =>
-      visible(await ctx.loaders.paymentById.load(ref.id), ctx),
+      visibleTo(ctx, await ctx.loaders.paymentById.load(ref.id)),
   },
   Reservation: {
     payment: async (reservation: { id: string }, _: unknown, ctx: PaymentContext) =>
-      visible(await ctx.loaders.paymentByReservationId.load(reservation.id), ctx),
+      visibleTo(ctx, await ctx.loaders.paymentByReservationId.load(reservation.id)),
   },
   Mutation: {
     payReservation: (_: unknown, args: { input: PayReservationInput }, ctx: PaymentContext) =>

@@ -1,4 +1,4 @@
-import { DateTimeScalar, isUuid, requireCustomer } from "@rentcar/platform";
+import { DateTimeScalar, isUuid, requireCustomer, visibleTo } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { billedDays } from "./rental-period.ts";
@@ -19,9 +19,7 @@ export const resolvers = {
   Reservation: {
     /** Entity reference: visible to its customer and to sibling services only. */
     __resolveReference: async (ref: { id: string }, ctx: ReservationContext) => {
-      const reservation = isUuid(ref.id) ? await ctx.loaders.reservationById.load(ref.id) : null;
-      if (!reservation) return null;
-      return ctx.caller.issuer !== "router" || reservation.customerId === ctx.customerId ? reservation : null;
+      return visibleTo(ctx, isUuid(ref.id) ? await ctx.loaders.reservationById.load(ref.id) : null);
     },
     days: (reservation: Reservation) => billedDays(reservation.pickupAt, reservation.returnAt),
   },

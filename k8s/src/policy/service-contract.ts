@@ -1,0 +1,193 @@
+import { dirname, posix } from "node:path";
+import { isMap, objectId, type JsonMap, type KubeObject } from "../kube-object.ts";
+import { effectiveEnv, type EnvValue, type SecretCatalog } from "./container-env.ts";
+import { ofKind, selectorMatches, workloadsOf, type Workload } from "./workloads.ts";
+
+/** What one deployable must look like (the service contract of the image). */
+export interface Deployable {
+  name: "router" | "reservation" | "payment" | "rental";
+  port: number;
+  entry: string;
+  /** Variables that must come from a Secret. */
+  secretEnv: string[];
+  /** Variables with a fixed value (from the ConfigMaps). */
+  valueEnv: Record<string, string>;
+  /** Variables that must hold the URL of an in-cluster Service. */
+  serviceUrlEnv: string[];
+}
+
+const COMMON_SECRET_ENV = ["REDIS_URL", "INTERNAL_SECRET"];
+const COMMON_VALUE_ENV = { NODE_ENV: "production", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" };
+
+/** The router and the three subgraphs: command, port and environment each must get. */
+export const DEPLOYABLES: readonly Deployable[] = [
+  {
+    name: "router", port: 4000, entry: "router/src/main.ts",
+    secretEnv: [...COMMON_SECRET_ENV, "JWT_SECRET"],
+    valueEnv: { ...COMMON_VALUE_ENV, PORT: "4000", RESERVATION_URL: "http://reservation:4001/graphql", PAYMENT_URL: "http://payment:4002/graphql", RENTAL_URL: "http://rental:4003/graphql" },
+    serviceUrlEnv: ["RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL"],
+  },
+  {
+    name: "reservation", port: 4001, entry: "subgraphs/reservation/src/main.ts",
+    secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"],
+    valueEnv: { ...COMMON_VALUE_ENV, PORT: "4001", PAYMENT_URL: "http://payment:4002/graphql", PAYMENT_TIMEOUT_MS: "600" },
+    serviceUrlEnv: ["PAYMENT_URL"],
+  },
+  { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [] },
+  { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [] },
+];
+
+/** The exec-form command of a deployable (the image's entrypoint + its main module). */
+export function commandOf(entry: string, ...args: string[]): string[] {
+  return ["node", "--import", "tsx", entry, ...args];
+}
+
+function deploymentOf(objects: KubeObject[], name: string): Workload | undefined {
+  return workloadsOf(objects).find((w) => w.object.kind === "Deployment" && w.object.metadata.name === name);
+}
+
+function appContainer(workload: Workload): JsonMap | undefined {
+  return (workload.podSpec.containers as JsonMap[]).find((c) => c.name === "app");
+}
+
+/**
+ * The service contract: one Deployment + ClusterIP Service per deployable running
+ * the documented command on the documented port, with every variable it needs
+ * (secrets only from Secrets, service URLs pointing at Services of this render);
+ * subgraph Deployments run their migrations in a `migrate` init container first;
+ * only the router is exposed (Ingress on /graphql), subgraphs never.
+ */
+export function contractViolations(objects: KubeObject[], secrets: SecretCatalog): string[] {
+  const violations: string[] = [];
+  const services = ofKind(objects, "Service");
+  for (const deployable of DEPLOYABLES) {
+    const workload = deploymentOf(objects, deployable.name);
+    if (!workload) {
+      violations.push(`no Deployment ${deployable.name}`);
+      continue;
+    }
+    const app = appContainer(workload);
+    if (!app) {
+      violations.push(`${workload.id}: no container "app"`);
+      continue;
+    }
+    if (JSON.stringify(app.command) !== JSON.stringify(commandOf(deployable.entry))) violations.push(`${workload.id}: command is ${JSON.stringify(app.command)}`);
+    if (app.args !== undefined) violations.push(`${workload.id}: args would be appended to the command`);
+    const ports = Array.isArray(app.ports) ? app.ports.filter(isMap) : [];
+    if (!ports.some((p) => p.name === "http" && p.containerPort === deployable.port)) violations.push(`${workload.id}: no port http/${deployable.port}`);
+
+    const { env, problems } = effectiveEnv(app, objects, workload.object.metadata.namespace, secrets);
+    violations.push(...problems.map((p) => `${workload.id}: ${p}`));
+    const describe = (value: EnvValue | undefined) => (value === undefined ? "unset" : value.kind === "value" ? JSON.stringify(value.value) : value.kind === "secret" ? `Secret ${value.secret}/${value.key}` : "another source");
+    for (const name of deployable.secretEnv) {
+      if (env.get(name)?.kind !== "secret") violations.push(`${workload.id}: ${name} must come from a Secret, is ${describe(env.get(name))}`);
+    }
+    for (const [name, expected] of Object.entries(deployable.valueEnv)) {
+      const actual = env.get(name);
+      if (actual?.kind !== "value" || actual.value !== expected) violations.push(`${workload.id}: ${name} must be ${expected}, is ${describe(actual)}`);
+    }
+    for (const name of deployable.serviceUrlEnv) {
+      const value = env.get(name);
+      if (value?.kind !== "value") continue;
+      const url = new URL(value.value);
+      const target = services.find((s) => s.metadata.name === url.hostname && s.metadata.namespace === workload.object.metadata.namespace);
+      const servicePorts = target && Array.isArray((target.spec as JsonMap).ports) ? ((target.spec as JsonMap).ports as JsonMap[]) : [];
+      if (!servicePorts.some((p) => p.port === Number(url.port))) violations.push(`${workload.id}: ${name} ${value.value} does not name a Service port of this render`);
+    }
+
+    const service = services.find((s) => s.metadata.name === deployable.name);
+    const serviceSpec = service ? (service.spec as JsonMap) : undefined;
+    if (!serviceSpec) violations.push(`no Service ${deployable.name}`);
+    else {
+      if ((serviceSpec.type ?? "ClusterIP") !== "ClusterIP") violations.push(`${objectId(service as KubeObject)}: type ${String(serviceSpec.type)} (only ClusterIP; the router is exposed by the Ingress)`);
+      const port = (serviceSpec.ports as JsonMap[] | undefined)?.find((p) => p.port === deployable.port);
+      if (!port) violations.push(`${objectId(service as KubeObject)}: no port ${deployable.port}`);
+    }
+
+    if (deployable.name !== "router") {
+      const migrate = (workload.podSpec.initContainers as JsonMap[] | undefined)?.find((c) => c.name === "migrate");
+      if (!migrate) violations.push(`${workload.id}: no migrate init container`);
+      else {
+        if (JSON.stringify(migrate.command) !== JSON.stringify(commandOf("scripts/db-migrate.ts", deployable.name))) violations.push(`${workload.id}: migrate command is ${JSON.stringify(migrate.command)}`);
+        if (migrate.image !== app.image) violations.push(`${workload.id}: migrate runs ${String(migrate.image)}, the app ${String(app.image)} (must be the same image)`);
+        const migrateUrl = effectiveEnv(migrate, objects, workload.object.metadata.namespace, secrets).env.get("DATABASE_URL");
+        if (JSON.stringify(migrateUrl) !== JSON.stringify(env.get("DATABASE_URL"))) violations.push(`${workload.id}: migrate and app use different DATABASE_URL sources`);
+      }
+    }
+  }
+
+  for (const service of services) {
+    const spec = service.spec as JsonMap;
+    if (spec.type === "LoadBalancer" || spec.type === "NodePort") violations.push(`${objectId(service)}: ${String(spec.type)} exposes it outside the cluster`);
+  }
+  const ingresses = ofKind(objects, "Ingress");
+  const backends = ingresses.flatMap((ingress) => ((ingress.spec as JsonMap).rules as JsonMap[] ?? []).flatMap((rule) =>
+    (((rule.http as JsonMap | undefined)?.paths as JsonMap[] | undefined) ?? []).map((path) => ({ ingress, path: String(path.path), service: ((path.backend as JsonMap).service ?? {}) as JsonMap }))));
+  if (!backends.some((b) => b.service.name === "router" && b.path === "/graphql")) violations.push("no Ingress routes /graphql to the router");
+  for (const backend of backends) {
+    if (backend.service.name !== "router") violations.push(`${objectId(backend.ingress)}: exposes ${String(backend.service.name)} (only the router may be public)`);
+  }
+  return violations;
+}
+
+/**
+ * Dangling references: Services whose selector or targetPort matches no pod,
+ * ConfigMap volumes naming no ConfigMap, Ingress backends naming no Service port.
+ */
+export function referenceViolations(objects: KubeObject[]): string[] {
+  const violations: string[] = [];
+  const workloads = workloadsOf(objects);
+  for (const service of ofKind(objects, "Service")) {
+    const spec = service.spec as JsonMap;
+    const selected = workloads.filter((w) => w.object.metadata.namespace === service.metadata.namespace && selectorMatches({ matchLabels: spec.selector as Record<string, string> }, w.podLabels));
+    if (selected.length === 0) violations.push(`${objectId(service)}: selector matches no pods`);
+    for (const port of (spec.ports as JsonMap[]) ?? []) {
+      const declared = selected.some((w) => ((w.podSpec.containers as JsonMap[]) ?? []).some((c) =>
+        ((c.ports as JsonMap[]) ?? []).some((p) => p.name === port.targetPort || p.containerPort === (port.targetPort ?? port.port))));
+      if (!declared) violations.push(`${objectId(service)}: targetPort ${String(port.targetPort)} is not a port of its pods`);
+    }
+  }
+  for (const workload of workloads) {
+    for (const volume of (workload.podSpec.volumes as JsonMap[] | undefined) ?? []) {
+      const name = isMap(volume.configMap) ? volume.configMap.name : undefined;
+      if (name && !objects.some((o) => o.kind === "ConfigMap" && o.metadata.name === name && o.metadata.namespace === workload.object.metadata.namespace)) {
+        violations.push(`${workload.id}: volume ${String(volume.name)} names missing ConfigMap ${String(name)}`);
+      }
+    }
+  }
+  for (const ingress of ofKind(objects, "Ingress")) {
+    for (const rule of ((ingress.spec as JsonMap).rules as JsonMap[]) ?? []) {
+      for (const path of ((rule.http as JsonMap | undefined)?.paths as JsonMap[] | undefined) ?? []) {
+        const backend = ((path.backend as JsonMap).service ?? {}) as JsonMap;
+        const service = objects.find((o) => o.kind === "Service" && o.metadata.name === backend.name && o.metadata.namespace === ingress.metadata.namespace);
+        const port = isMap(backend.port) ? backend.port : {};
+        const ports = service ? (((service.spec as JsonMap).ports as JsonMap[]) ?? []) : [];
+        if (!ports.some((p) => (port.name !== undefined ? p.name === port.name : p.port === port.number))) {
+          violations.push(`${objectId(ingress)}: backend ${String(backend.name)}:${String(port.name ?? port.number)} is not a Service port`);
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+/**
+ * The supergraph the router will load in the cluster: the ConfigMap entry mounted
+ * at SUPERGRAPH_PATH in the router's app container.
+ * @throws Error when SUPERGRAPH_PATH does not point into a mounted ConfigMap key.
+ */
+export function routerSupergraph(objects: KubeObject[], secrets: SecretCatalog): { configMap: string; key: string; content: string } {
+  const router = deploymentOf(objects, "router");
+  const app = router && appContainer(router);
+  if (!router || !app) throw new Error("no router Deployment");
+  const path = effectiveEnv(app, objects, router.object.metadata.namespace, secrets).env.get("SUPERGRAPH_PATH");
+  if (path?.kind !== "value") throw new Error("SUPERGRAPH_PATH is not set from a ConfigMap");
+  const mount = ((app.volumeMounts as JsonMap[]) ?? []).find((m) => m.mountPath === dirname(path.value));
+  const volume = ((router.podSpec.volumes as JsonMap[]) ?? []).find((v) => v.name === mount?.name);
+  const configMapName = isMap(volume?.configMap) ? String(volume.configMap.name) : undefined;
+  const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === configMapName);
+  const key = posix.basename(path.value);
+  const content = (configMap?.data as Record<string, string> | undefined)?.[key];
+  if (!configMap || content === undefined) throw new Error(`SUPERGRAPH_PATH ${path.value} is not a key of a mounted ConfigMap`);
+  return { configMap: configMap.metadata.name, key, content };
+}
