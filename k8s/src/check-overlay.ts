@@ -6,7 +6,7 @@ import { OVERLAYS, SUPERGRAPH_SOURCE, type OverlayName } from "./paths.ts";
 import { inClusterDatastoreViolations, redisConfigOf } from "./policy/datastores.ts";
 import { networkViolations } from "./policy/network-expectations.ts";
 import { orphanPolicies } from "./policy/network-reachability.ts";
-import { scalingViolations } from "./policy/scaling-policies.ts";
+import { connectionBudgetViolations, scalingViolations } from "./policy/scaling-policies.ts";
 import { loadSecretTemplate, renderedSecretViolations, secretCatalog } from "./policy/secret-template.ts";
 import { contractViolations, referenceViolations, routerSupergraph } from "./policy/service-contract.ts";
 import { imageViolations, podSecurityViolations, probeViolations, resourceViolations, rolloutViolations } from "./policy/workload-policies.ts";
@@ -45,6 +45,7 @@ export async function checkOverlay(k8sDir: string, overlay: OverlayName, supergr
     rollout: rolloutViolations(objects, secrets),
     images: imageViolations(objects, { requireRegistry: production }),
     scaling: scalingViolations(objects, { minReplicas: production ? 2 : 1 }),
+    connections: connectionBudgetViolations(objects),
     contract: contractViolations(objects, secrets),
     references: referenceViolations(objects),
     secrets: renderedSecretViolations(objects),

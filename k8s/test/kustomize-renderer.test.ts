@@ -61,6 +61,13 @@ describe("kustomize name hash (vectors from kustomize's api/hasher tests)", () =
     expect(kustomizeNameHash(object)).toBe(hash);
   });
 
+  it("ignores the name, as kustomize v5 does (vectors printed by kubectl kustomize, kustomize v5.5.0)", () => {
+    const cm = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data });
+    expect(kustomizeNameHash(cm("example-configmap-1", { "application.properties": "FOO=Bar\n" }))).toBe("g4hk9g2ff8");
+    expect(kustomizeNameHash(cm("example-configmap-2", { FOO: "Bar" }))).toBe("42cfbf598f");
+    expect(kustomizeNameHash(cm("another-name", { FOO: "Bar" }))).toBe("42cfbf598f");
+  });
+
   it("encodes strings like Go's encoding/json", () => {
     expect(goJsonMarshal({ b: "x & <y>", a: "\u2028\u0001\n" })).toBe('{"a":"\\u2028\\u0001\\n","b":"x \\u0026 \\u003cy\\u003e"}');
   });

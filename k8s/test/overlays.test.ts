@@ -27,6 +27,7 @@ describe.each(OVERLAYS)("overlays/%s", (overlay) => {
     ["rollout", "rolling updates keep every pod until its replacement is ready and drain gracefully"],
     ["images", "images are pinned (explicit tag, never latest)"],
     ["scaling", "every Deployment has an autoscaling/v2 CPU HPA and a PDB"],
+    ["connections", "at the HPA maximum every subgraph's pools fit its database"],
     ["contract", "each deployable gets its command, port, Service and environment"],
     ["references", "no reference dangles"],
     ["secrets", "no Secret is rendered (they are created out of band)"],

@@ -22,10 +22,13 @@ function gvkString(object: KubeObject): string {
   return `${group || "~G"}_${version || "~V"}_${object.kind}`;
 }
 
+/** Go's string comparison: by code unit, not by locale (so "B" < "a", "-" < "a"). */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Sorts rendered objects in kustomize's legacy order (kind rank, then GVK, then namespace/name). */
 export function sortLegacy(objects: KubeObject[]): KubeObject[] {
   return [...objects].sort((a, b) =>
     rank(a.kind) - rank(b.kind)
-    || gvkString(a).localeCompare(gvkString(b), "en")
-    || `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ""}/${b.metadata.name}`, "en"));
+    || byteOrder(gvkString(a), gvkString(b))
+    || byteOrder(`${a.metadata.namespace ?? ""}/${a.metadata.name}`, `${b.metadata.namespace ?? ""}/${b.metadata.name}`));
 }

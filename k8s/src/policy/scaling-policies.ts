@@ -1,4 +1,5 @@
 import { isMap, objectId, type JsonMap, type KubeObject } from "../kube-object.ts";
+import { effectiveEnv, type SecretCatalog } from "./container-env.ts";
 import { ofKind, selectorMatches, workloadsOf, type LabelSelector } from "./workloads.ts";
 
 /**
@@ -50,6 +51,38 @@ export function scalingViolations(objects: KubeObject[], options: { minReplicas:
     const hpa = hpas.find((h) => ((h.spec as JsonMap).scaleTargetRef as JsonMap).name === selected[0]?.object.metadata.name);
     if (typeof spec.minAvailable === "number" && hpa && spec.minAvailable >= Number((hpa.spec as JsonMap).minReplicas ?? 1)) {
       violations.push(`${objectId(pdb)}: minAvailable ${spec.minAvailable} >= minReplicas blocks node drains`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * PostgreSQL's default max_connections is 100 (3 reserved for superusers); the
+ * budget leaves room for the migrate init containers, psql and monitoring.
+ */
+export const DATABASE_CONNECTION_BUDGET = 90;
+/** The services' DATABASE_POOL_MAX default (packages/platform subgraphEnvSchema). */
+const DEFAULT_POOL_MAX = 10;
+
+/**
+ * Every subgraph at its HPA maximum still fits its database: maxReplicas ×
+ * DATABASE_POOL_MAX (the ConfigMap value, else the service default) <= `budget`.
+ * Each subgraph has its own database, so the budget applies per Deployment.
+ */
+export function connectionBudgetViolations(objects: KubeObject[], budget = DATABASE_CONNECTION_BUDGET): string[] {
+  const violations: string[] = [];
+  const noSecrets: SecretCatalog = new Map();
+  for (const deployment of workloadsOf(objects).filter((w) => w.object.kind === "Deployment")) {
+    const app = ((deployment.podSpec.containers as JsonMap[] | undefined) ?? []).find((c) => c.name === "app");
+    if (!app) continue;
+    const { env } = effectiveEnv(app, objects, deployment.object.metadata.namespace, noSecrets);
+    if (!env.has("DATABASE_URL")) continue;
+    const pool = env.get("DATABASE_POOL_MAX");
+    const poolMax = pool?.kind === "value" ? Number(pool.value) : DEFAULT_POOL_MAX;
+    const hpa = ofKind(objects, "HorizontalPodAutoscaler").find((h) => ((h.spec as JsonMap).scaleTargetRef as JsonMap).name === deployment.object.metadata.name);
+    const maxReplicas = hpa ? Number((hpa.spec as JsonMap).maxReplicas) : 1;
+    if (maxReplicas * poolMax > budget) {
+      violations.push(`${deployment.id}: HPA maxReplicas ${maxReplicas} × DATABASE_POOL_MAX ${poolMax} = ${maxReplicas * poolMax} database connections > ${budget}`);
     }
   }
   return violations;

@@ -14,10 +14,31 @@ export interface Deployable {
   valueEnv: Record<string, string>;
   /** Variables that must hold the URL of an in-cluster Service. */
   serviceUrlEnv: string[];
+  /**
+   * Every variable the service reads (its zod env schema): anything else set on the
+   * container is a typo or a leftover, which the service would silently ignore and
+   * run on the default instead.
+   */
+  knownEnv: string[];
 }
 
 const COMMON_SECRET_ENV = ["REDIS_URL", "INTERNAL_SECRET"];
 const COMMON_VALUE_ENV = { NODE_ENV: "production", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" };
+/** packages/platform baseEnvSchema + PORT. */
+const BASE_ENV = ["PORT", "NODE_ENV", "LOG_LEVEL", "REDIS_URL", "INTERNAL_SECRET", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS"];
+/** packages/platform subgraphEnvSchema. */
+const SUBGRAPH_ENV = [...BASE_ENV, "DATABASE_URL", "DATABASE_POOL_MAX"];
+
+/** Numeric settings and the smallest value the services accept (their zod schemas). */
+export const NUMERIC_ENV: Readonly<Record<string, number>> = {
+  PORT: 1,
+  SHUTDOWN_TIMEOUT_MS: 1,
+  SHUTDOWN_DELAY_MS: 0,
+  DATABASE_POOL_MAX: 1,
+  PAYMENT_TIMEOUT_MS: 1,
+  MAX_RENTAL_DAYS: 1,
+  BOOKING_HORIZON_DAYS: 1,
+};
 
 /** The router and the three subgraphs: command, port and environment each must get. */
 export const DEPLOYABLES: readonly Deployable[] = [
@@ -26,16 +47,39 @@ export const DEPLOYABLES: readonly Deployable[] = [
     secretEnv: [...COMMON_SECRET_ENV, "JWT_SECRET"],
     valueEnv: { ...COMMON_VALUE_ENV, PORT: "4000", RESERVATION_URL: "http://reservation:4001/graphql", PAYMENT_URL: "http://payment:4002/graphql", RENTAL_URL: "http://rental:4003/graphql" },
     serviceUrlEnv: ["RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL"],
+    knownEnv: [...BASE_ENV, "JWT_SECRET", "SUPERGRAPH_PATH", "RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL"],
   },
   {
     name: "reservation", port: 4001, entry: "subgraphs/reservation/src/main.ts",
     secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"],
     valueEnv: { ...COMMON_VALUE_ENV, PORT: "4001", PAYMENT_URL: "http://payment:4002/graphql", PAYMENT_TIMEOUT_MS: "600" },
     serviceUrlEnv: ["PAYMENT_URL"],
+    knownEnv: [...SUBGRAPH_ENV, "PAYMENT_URL", "PAYMENT_TIMEOUT_MS", "MAX_RENTAL_DAYS", "BOOKING_HORIZON_DAYS"],
   },
-  { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [] },
-  { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [] },
+  { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
+  { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
 ];
+
+/**
+ * What the migrate init container may be given: scripts/db-migrate.ts reads
+ * DATABASE_URL; the shared ConfigMap it loads adds harmless base settings.
+ * <SUBGRAPH>_DATABASE_URL is refused on purpose: it would take precedence over
+ * DATABASE_URL and migrate another database than the one the app uses.
+ */
+const MIGRATE_KNOWN_ENV = ["DATABASE_URL", "NODE_ENV", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS"];
+
+/** Variables outside `known`, and numeric settings whose value the service would refuse. */
+function envNameViolations(where: string, env: Map<string, EnvValue>, known: readonly string[]): string[] {
+  const violations: string[] = [];
+  for (const [name, value] of env) {
+    if (!known.includes(name)) violations.push(`${where}: sets ${name}, which the service does not read (misspelt? it would run on the default)`);
+    const min = NUMERIC_ENV[name];
+    if (min !== undefined && value.kind === "value" && !(/^\d+$/.test(value.value) && Number(value.value) >= min)) {
+      violations.push(`${where}: ${name} ${JSON.stringify(value.value)} is not an integer >= ${min}`);
+    }
+  }
+  return violations;
+}
 
 /** The exec-form command of a deployable (the image's entrypoint + its main module). */
 export function commandOf(entry: string, ...args: string[]): string[] {
@@ -53,7 +97,8 @@ function appContainer(workload: Workload): JsonMap | undefined {
 /**
  * The service contract: one Deployment + ClusterIP Service per deployable running
  * the documented command on the documented port, with every variable it needs
- * (secrets only from Secrets, service URLs pointing at Services of this render);
+ * (secrets only from Secrets, service URLs pointing at Services of this render)
+ * and no variable it does not read (typos), numeric settings in range;
  * subgraph Deployments run their migrations in a `migrate` init container first;
  * only the router is exposed (Ingress on /graphql), subgraphs never.
  */
@@ -78,6 +123,7 @@ export function contractViolations(objects: KubeObject[], secrets: SecretCatalog
 
     const { env, problems } = effectiveEnv(app, objects, workload.object.metadata.namespace, secrets);
     violations.push(...problems.map((p) => `${workload.id}: ${p}`));
+    violations.push(...envNameViolations(`${workload.id} container app`, env, deployable.knownEnv));
     const describe = (value: EnvValue | undefined) => (value === undefined ? "unset" : value.kind === "value" ? JSON.stringify(value.value) : value.kind === "secret" ? `Secret ${value.secret}/${value.key}` : "another source");
     for (const name of deployable.secretEnv) {
       if (env.get(name)?.kind !== "secret") violations.push(`${workload.id}: ${name} must come from a Secret, is ${describe(env.get(name))}`);
@@ -110,8 +156,10 @@ export function contractViolations(objects: KubeObject[], secrets: SecretCatalog
       else {
         if (JSON.stringify(migrate.command) !== JSON.stringify(commandOf("scripts/db-migrate.ts", deployable.name))) violations.push(`${workload.id}: migrate command is ${JSON.stringify(migrate.command)}`);
         if (migrate.image !== app.image) violations.push(`${workload.id}: migrate runs ${String(migrate.image)}, the app ${String(app.image)} (must be the same image)`);
-        const migrateUrl = effectiveEnv(migrate, objects, workload.object.metadata.namespace, secrets).env.get("DATABASE_URL");
-        if (JSON.stringify(migrateUrl) !== JSON.stringify(env.get("DATABASE_URL"))) violations.push(`${workload.id}: migrate and app use different DATABASE_URL sources`);
+        const migrateEnv = effectiveEnv(migrate, objects, workload.object.metadata.namespace, secrets);
+        violations.push(...migrateEnv.problems.map((p) => `${workload.id} init container migrate: ${p}`));
+        violations.push(...envNameViolations(`${workload.id} init container migrate`, migrateEnv.env, MIGRATE_KNOWN_ENV));
+        if (JSON.stringify(migrateEnv.env.get("DATABASE_URL")) !== JSON.stringify(env.get("DATABASE_URL"))) violations.push(`${workload.id}: migrate and app use different DATABASE_URL sources`);
       }
     }
   }

@@ -95,7 +95,9 @@ export function podSecurityViolations(objects: KubeObject[]): string[] {
 /**
  * Zero-downtime rollouts: every Deployment rolls (RollingUpdate, maxUnavailable 0,
  * maxSurge >= 1), leaves spec.replicas to its HPA, has a preStop sleep, and a
- * terminationGracePeriodSeconds covering preStop + SHUTDOWN_TIMEOUT_MS + 5 s to close.
+ * terminationGracePeriodSeconds covering the whole drain: preStop sleep +
+ * SHUTDOWN_DELAY_MS (default 0) + SHUTDOWN_TIMEOUT_MS + 5 s to close pools and Redis.
+ * The kubelet counts the grace period from the start of preStop and SIGKILLs after it.
  */
 export function rolloutViolations(objects: KubeObject[], secrets: SecretCatalog): string[] {
   const violations: string[] = [];
@@ -121,9 +123,12 @@ export function rolloutViolations(objects: KubeObject[], secrets: SecretCatalog)
       const { env } = effectiveEnv(container, objects, workload.object.metadata.namespace, secrets);
       const timeout = env.get("SHUTDOWN_TIMEOUT_MS");
       const timeoutSeconds = timeout?.kind === "value" ? Number(timeout.value) / 1000 : Number.NaN;
+      const delay = env.get("SHUTDOWN_DELAY_MS");
+      const delaySeconds = delay === undefined ? 0 : delay.kind === "value" ? Number(delay.value) / 1000 : Number.NaN;
       if (!Number.isFinite(timeoutSeconds)) violations.push(`${where}: SHUTDOWN_TIMEOUT_MS is not set`);
-      else if (grace < sleep + timeoutSeconds + 5) {
-        violations.push(`${where}: terminationGracePeriodSeconds ${grace} < preStop ${sleep} s + SHUTDOWN_TIMEOUT_MS ${timeoutSeconds} s + 5 s`);
+      else if (!Number.isFinite(delaySeconds)) violations.push(`${where}: SHUTDOWN_DELAY_MS is not a number from a ConfigMap`);
+      else if (grace < sleep + delaySeconds + timeoutSeconds + 5) {
+        violations.push(`${where}: terminationGracePeriodSeconds ${grace} < preStop ${sleep} s + SHUTDOWN_DELAY_MS ${delaySeconds} s + SHUTDOWN_TIMEOUT_MS ${timeoutSeconds} s + 5 s`);
       }
     }
   }

@@ -18,11 +18,30 @@ export interface StackOptions {
   onLine?(service: string, line: string): void;
 }
 
+export interface RestartOptions {
+  /** How to stop it: SIGTERM (graceful, default) or SIGKILL (a crash). */
+  signal?: NodeJS.Signals;
+  envOverrides?: Record<string, string>;
+  /** false: leave it stopped. */
+  restart?: boolean;
+  /** Wait for `/health/ready` (default) or only `/health/live` (e.g. when started without Redis on purpose). */
+  waitFor?: "ready" | "live";
+}
+
 export interface Stack {
   routerUrl: string;
   databases: StackDatabase[];
   redis: ResolvedRedis;
   services: ServiceProcess[];
+  /** The running process of a service. */
+  service(name: SubgraphName | "router"): ServiceProcess;
+  /**
+   * Stops a service with `signal` (SIGKILL simulates a crash) and starts it again with
+   * the same env plus `envOverrides`, waiting until it is ready. Pass `restart: false` to leave it stopped.
+   */
+  restart(name: SubgraphName | "router", options?: RestartOptions): Promise<void>;
+  /** Starts a stopped service again (after `restart(..., { restart: false })`). */
+  start(name: SubgraphName | "router", options?: Pick<RestartOptions, "envOverrides" | "waitFor">): Promise<void>;
   /** Stops the router first, then the subgraphs, then embedded databases and Redis. */
   stop(): Promise<void>;
 }
@@ -48,6 +67,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const say = (line: string) => options.onLine?.("stack", line);
   const cleanup: (() => Promise<void>)[] = [];
   const services: ServiceProcess[] = [];
+  const envs = new Map<SubgraphName | "router", Record<string, string>>();
+  const byName = new Map<SubgraphName | "router", ServiceProcess>();
   const stop = async () => {
     for (const fn of cleanup.reverse()) await fn().catch(() => {});
     cleanup.length = 0;
@@ -63,43 +84,73 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databases.push(db);
       say(`${name} database: ${db.source}${db.applied.length ? `, applied ${db.applied.join(", ")}` : ", migrations up to date"}`);
     }
+    // Services stop before the databases (cleanup runs in reverse), router first.
+    cleanup.push(async () => {
+      for (const service of [...byName.values()].reverse()) await service.stop();
+    });
     const common = { REDIS_URL: redis.url, ...options.env };
     const url = (port: number) => `http://127.0.0.1:${port}`;
     for (const name of START_ORDER) {
       const db = databases.find((d) => d.name === name)!;
-      const service = await startService(name, options, {
+      const env = {
         ...common,
         PORT: String(options.ports[name]),
         DATABASE_URL: db.url,
         ...(db.source === "embedded" ? { DATABASE_POOL_MAX: "1" } : {}),
         ...(name === "reservation" ? { PAYMENT_URL: `${url(options.ports.payment)}/graphql` } : {}),
-      });
+      };
+      envs.set(name, env);
+      const service = await startService(name, options, env);
+      byName.set(name, service);
       services.push(service);
-      cleanup.push(() => service.stop().then(() => {}));
     }
-    const router = await startService("router", options, {
+    const routerEnv = {
       ...common,
       PORT: String(options.ports.router),
       RESERVATION_URL: `${url(options.ports.reservation)}/graphql`,
       PAYMENT_URL: `${url(options.ports.payment)}/graphql`,
       RENTAL_URL: `${url(options.ports.rental)}/graphql`,
-    });
+    };
+    const router = await startService("router", options, routerEnv);
     services.push(router);
-    cleanup.push(() => router.stop().then(() => {}));
-    return { routerUrl: `${url(options.ports.router)}/graphql`, databases, redis, services, stop };
+    byName.set("router", router);
+    envs.set("router", routerEnv);
+    const start: Stack["start"] = async (name, { envOverrides = {}, waitFor = "ready" } = {}) => {
+      const service = await startService(name, options, { ...envs.get(name)!, ...envOverrides }, waitFor);
+      byName.set(name, service);
+      services.splice(services.findIndex((s) => s.name === name), 1, service);
+    };
+    return {
+      routerUrl: `${url(options.ports.router)}/graphql`,
+      databases,
+      redis,
+      services,
+      stop,
+      start,
+      service: (name) => byName.get(name)!,
+      async restart(name, { signal = "SIGTERM", envOverrides = {}, restart = true, waitFor = "ready" } = {}) {
+        await byName.get(name)!.stop(signal);
+        if (restart) await start(name, { envOverrides, waitFor });
+      },
+    };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function startService(name: SubgraphName | "router", options: StackOptions, env: Record<string, string>): Promise<ServiceProcess> {
+async function startService(
+  name: SubgraphName | "router",
+  options: StackOptions,
+  env: Record<string, string>,
+  waitFor: "ready" | "live" = "ready",
+): Promise<ServiceProcess> {
   options.onLine?.("stack", `starting ${name} on port ${env.PORT}`);
   const service = await startProcess({
     name,
     entry: ENTRY[name],
     env,
-    readyUrl: `http://127.0.0.1:${env.PORT}/health/ready`,
+    readyUrl: `http://127.0.0.1:${env.PORT}/health/${waitFor}`,
     onLine: (line) => options.onLine?.(name, line),
   });
   options.onLine?.("stack", `${name} ready`);

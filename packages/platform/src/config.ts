@@ -8,6 +8,8 @@ export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Key prefix of the BullMQ queues in Redis (tests use a unique one per run). */
+  QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/).default("rentcar"),
   /** HS256 secret of the internal token the router (and services) sign for subgraph calls. */
   INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default("local-internal-secret-change-me"),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */

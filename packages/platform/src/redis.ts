@@ -39,3 +39,14 @@ export const redisReadiness = (client: RedisClient): ReadinessCheck => ({
   name: "redis",
   check: () => client.ping(),
 });
+
+/**
+ * Closes a client without hanging: politely (QUIT, bounded to 2 s) when connected,
+ * otherwise by dropping the socket (a client that is still reconnecting would wait forever).
+ */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.isReady) {
+    await Promise.race([client.close(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]).catch(() => {});
+  }
+  if (client.isOpen) client.destroy();
+}

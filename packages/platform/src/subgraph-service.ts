@@ -10,10 +10,10 @@ import type { Logger } from "pino";
 import { createLogger } from "./logger.ts";
 import type { SubgraphEnv } from "./subgraph-env.ts";
 import { ErrorCode, unauthenticated } from "./errors.ts";
-import { connectRedis, redisReadiness } from "./redis.ts";
+import { closeRedis, connectRedis, redisReadiness } from "./redis.ts";
 import { startHttpService, type HttpService } from "./http-service.ts";
 import { INTERNAL_TOKEN_HEADER, verifyInternalToken, type InternalCaller } from "./internal-auth.ts";
-import { createMetrics, metricsPlugin } from "./metrics.ts";
+import { createMetrics, metricsPlugin, type Metrics } from "./metrics.ts";
 
 /** A resolver map; typed loosely because each service types its own resolvers. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,6 +48,10 @@ export interface SubgraphServiceOptions<TContext extends RequestContext> {
   extendContext(base: RequestContext): TContext;
   /** Runs once before the server listens (e.g. idempotent seeding). */
   beforeListen?(log: Logger): Promise<void>;
+  /** Starts background work (outbox relay, event consumer) once listening; closed on shutdown before the database. */
+  startWorkers?(log: Logger): { close(): Promise<void> };
+  /** Metrics registry, when the service registers metrics of its own (else one is created). */
+  metrics?: Metrics;
 }
 
 /**
@@ -62,8 +66,9 @@ export async function startSubgraphService<TContext extends RequestContext>(
   const { env, db } = options;
   const log = createLogger(options.name, env.LOG_LEVEL);
   await options.beforeListen?.(log);
-  const metrics = createMetrics(options.name);
+  const metrics = options.metrics ?? createMetrics(options.name);
   const redis = connectRedis(env.REDIS_URL, log);
+  let workers: { close(): Promise<void> } | undefined;
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: loadTypeDefs(options.typeDefs), resolvers: options.resolvers as never }]),
     // Inline tracing only serves Apollo Studio usage reporting, which this deployment does not use.
@@ -75,7 +80,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
-  return startHttpService({
+  const service = await startHttpService({
     name: options.name,
     port: env.PORT,
     log,
@@ -105,10 +110,13 @@ export async function startSubgraphService<TContext extends RequestContext>(
     },
     async close() {
       await apollo.stop();
-      await redis.quit().catch(() => redis.destroy());
+      await workers?.close();
+      await closeRedis(redis);
       await db.$disconnect();
     },
   });
+  workers = options.startWorkers?.(log);
+  return service;
 }
 
 /** Logs every error that is not one of our deliberate domain errors, with its reservation context. */

@@ -36,6 +36,7 @@ export function testSubgraphEnv(databaseUrl: string, extra: Record<string, strin
     PORT: "0",
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
     INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+    QUEUE_PREFIX: TEST_QUEUE_PREFIX,
     NODE_ENV: "test",
     ...extra,
   };
@@ -43,3 +44,6 @@ export function testSubgraphEnv(databaseUrl: string, extra: Record<string, strin
 
 /** Internal-token secret used by in-process test services. */
 export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789";
+
+/** BullMQ key prefix unique to this test process, so test runs never share queues. */
+export const TEST_QUEUE_PREFIX = `rentcar-test-${randomBytes(4).toString("hex")}`;

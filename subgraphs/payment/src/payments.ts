@@ -1,5 +1,6 @@
 import { badUserInput, conflict, forbidden, notFound, parseUuid, type RequestContext } from "@rentcar/platform";
-import type { Payment, PrismaClient } from "./generated/prisma/client.ts";
+import { appendToOutbox, createEvent } from "@rentcar/events";
+import type { Payment, Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
 
 export interface RegisterPaymentInput {
@@ -7,6 +8,8 @@ export interface RegisterPaymentInput {
   customerId: string;
   /** KRW, positive integer. */
   amount: number;
+  /** The reserved car, passed on to rental with PaymentCompleted. */
+  carId: string;
 }
 
 /**
@@ -19,15 +22,27 @@ export async function registerPayment(db: PrismaClient, ctx: RequestContext, inp
   if (ctx.caller.issuer !== "reservation") throw forbidden("only the reservation service registers payments");
   const reservationId = parseUuid(input.reservationId, "reservationId");
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw badUserInput("amount must be a positive integer (KRW)");
-  const payment = await db.payment.upsert({
-    where: { reservationId },
-    create: { reservationId, customerId: input.customerId, amount: input.amount },
-    update: {},
-  });
-  if (payment.customerId !== input.customerId || payment.amount !== input.amount) {
-    throw conflict(`reservation ${reservationId} already has a payment with other terms`, { reservationId });
-  }
+  const payment = await upsertRequestedPayment(db, { ...input, reservationId });
   ctx.log.info({ reservationId, paymentId: payment.id, amount: payment.amount }, "payment registered");
+  return payment;
+}
+
+/**
+ * Creates the REQUESTED payment of a reservation, or returns the existing one (any
+ * status: a payment cancelled before it was registered stays CANCELLED).
+ * @throws CONFLICT when the existing payment has other terms.
+ */
+export async function upsertRequestedPayment(db: PrismaClient | Prisma.TransactionClient, input: RegisterPaymentInput): Promise<Payment> {
+  // INSERT ... ON CONFLICT DO NOTHING: the synchronous call and the background
+  // registration may race; unlike upsert this never fails (nor aborts a transaction).
+  await db.payment.createMany({
+    data: [{ reservationId: input.reservationId, customerId: input.customerId, amount: input.amount, carId: input.carId }],
+    skipDuplicates: true,
+  });
+  const payment = await db.payment.findUniqueOrThrow({ where: { reservationId: input.reservationId } });
+  if (payment.customerId !== input.customerId || payment.amount !== input.amount) {
+    throw conflict(`reservation ${input.reservationId} already has a payment with other terms`, { reservationId: input.reservationId });
+  }
   return payment;
 }
 
@@ -38,8 +53,8 @@ export interface PayReservationInput {
 
 /**
  * Pays the caller's reservation: REQUESTED -> PAID, storing only the card's last 4
- * digits. Safe under concurrent calls (conditional update); paying twice returns the
- * already PAID payment.
+ * digits, and emits PaymentCompleted through the outbox in the same transaction. Safe
+ * under concurrent calls (conditional update); paying twice returns the already PAID payment.
  * @throws BAD_USER_INPUT (card, id), NOT_FOUND (no payment of this customer for the
  *   reservation), CONFLICT (payment cancelled or refunded).
  */
@@ -51,9 +66,21 @@ export async function payReservation(db: PrismaClient, ctx: RequestContext, cust
   if (!payment || payment.customerId !== customerId) {
     throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
   }
-  const { count } = await db.payment.updateMany({
-    where: { id: payment.id, status: "REQUESTED" },
-    data: { status: "PAID", cardLast4: last4, paidAt: new Date() },
+  const carId = payment.carId;
+  if (!carId) throw new Error(`payment ${payment.id} has no carId: it predates car ids on payments`);
+  const count = await db.$transaction(async (tx) => {
+    const { count } = await tx.payment.updateMany({
+      where: { id: payment.id, status: "REQUESTED" },
+      data: { status: "PAID", cardLast4: last4, paidAt: new Date() },
+    });
+    if (count === 1) {
+      await appendToOutbox(tx, createEvent("PaymentCompleted", payment, {
+        paymentId: payment.id,
+        amount: payment.amount,
+        carId,
+      }));
+    }
+    return count;
   });
   const current = await db.payment.findUniqueOrThrow({ where: { id: payment.id } });
   if (count === 1) log.info({ paymentId: current.id, amount: current.amount }, "payment paid");

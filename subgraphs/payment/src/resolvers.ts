@@ -13,8 +13,11 @@ export const resolvers = {
       visibleTo(ctx, await ctx.loaders.paymentByReservationId.load(reservation.id)),
   },
   Mutation: {
-    payReservation: (_: unknown, args: { input: PayReservationInput }, ctx: PaymentContext) =>
-      payReservation(ctx.db, ctx, requireCustomer(ctx), args.input),
+    payReservation: async (_: unknown, args: { input: PayReservationInput }, ctx: PaymentContext) => {
+      const payment = await payReservation(ctx.db, ctx, requireCustomer(ctx), args.input);
+      ctx.published();
+      return payment;
+    },
     registerPayment: (_: unknown, args: { input: RegisterPaymentInput }, ctx: PaymentContext) =>
       registerPayment(ctx.db, ctx, args.input),
   },

@@ -27,7 +27,7 @@ const call = (query: string, variables: Record<string, unknown>, caller: { issue
 
 async function registered(customerId = "alice", amount = 150_000) {
   const reservationId = randomUUID();
-  const res = await call(REGISTER, { input: { reservationId, customerId, amount } }, asReservation);
+  const res = await call(REGISTER, { input: { reservationId, customerId, amount, carId: "car-001" } }, asReservation);
   expect(res.errors).toBeUndefined();
   return { reservationId, payment: res.data!.registerPayment };
 }
@@ -36,14 +36,14 @@ describe("payment subgraph", () => {
   it("registers a REQUESTED payment idempotently on the reservation id", async () => {
     const { reservationId, payment } = await registered();
     expect(payment).toMatchObject({ reservationId, amount: 150_000, status: "REQUESTED" });
-    const again = await call(REGISTER, { input: { reservationId, customerId: "alice", amount: 150_000 } }, asReservation);
+    const again = await call(REGISTER, { input: { reservationId, customerId: "alice", amount: 150_000, carId: "car-001" } }, asReservation);
     expect(again.data!.registerPayment.id).toBe(payment.id);
-    const otherTerms = await call(REGISTER, { input: { reservationId, customerId: "alice", amount: 1 } }, asReservation);
+    const otherTerms = await call(REGISTER, { input: { reservationId, customerId: "alice", amount: 1, carId: "car-001" } }, asReservation);
     expect(errorCodes(otherTerms)).toEqual(["CONFLICT"]);
   });
 
   it("lets only the reservation service register payments", async () => {
-    const res = await call(REGISTER, { input: { reservationId: randomUUID(), customerId: "alice", amount: 1 } }, asCustomer("alice"));
+    const res = await call(REGISTER, { input: { reservationId: randomUUID(), customerId: "alice", amount: 1, carId: "car-001" } }, asCustomer("alice"));
     expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
   });
 

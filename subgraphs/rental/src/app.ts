@@ -1,7 +1,9 @@
 import { createPrismaAdapter } from "@rentcar/db";
+import { startEventBus, type EventBus } from "@rentcar/events";
 import { startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
 import type { RentalEnv } from "./env.ts";
+import { rentalEventHandlers } from "./event-handlers.ts";
 import { seedFleet } from "./fleet-seed.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { createLoaders } from "./loaders.ts";
@@ -10,16 +12,20 @@ import { resolvers } from "./resolvers.ts";
 /** SDL of the rental subgraph (also read by `npm run compose`). */
 export const rentalTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
-/** Starts the rental subgraph: seeds the fleet, then serves `/graphql` on `env.PORT`. */
+/** Starts the rental subgraph: seeds the fleet, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
   const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
+  let bus: EventBus | undefined;
   return startSubgraphService<RentalContext>({
     name: "rental",
     env,
     typeDefs: rentalTypeDefsUrl,
     resolvers,
     db,
-    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db) }),
+    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
+    startWorkers: (log) => (bus = startEventBus({
+      name: "rental", db, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log,
+    })),
   });
 }

@@ -5,4 +5,6 @@ import type { RentalLoaders } from "./loaders.ts";
 export interface RentalContext extends RequestContext {
   db: PrismaClient;
   loaders: RentalLoaders;
+  /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
+  published(): void;
 }

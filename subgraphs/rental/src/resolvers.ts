@@ -1,11 +1,26 @@
-import { DateTimeScalar, visibleTo } from "@rentcar/platform";
+import { DateTimeScalar, requireCustomer, visibleTo } from "@rentcar/platform";
 import type { Rental } from "./generated/prisma/client.ts";
 import type { RentalContext } from "./context.ts";
+import { pickUpCar, returnCar } from "./rentals.ts";
+
+type StepArgs = { reservationId: string };
 
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
     cars: (_: unknown, __: unknown, ctx: RentalContext) => ctx.db.car.findMany({ orderBy: { id: "asc" } }),
+  },
+  Mutation: {
+    pickUpCar: async (_: unknown, args: StepArgs, ctx: RentalContext) => {
+      const rental = await pickUpCar(ctx.db, ctx, requireCustomer(ctx), args.reservationId);
+      ctx.published();
+      return rental;
+    },
+    returnCar: async (_: unknown, args: StepArgs, ctx: RentalContext) => {
+      const rental = await returnCar(ctx.db, ctx, requireCustomer(ctx), args.reservationId);
+      ctx.published();
+      return rental;
+    },
   },
   Car: {
     __resolveReference: (ref: { id: string }, ctx: RentalContext) => ctx.loaders.carById.load(ref.id),

@@ -1,8 +1,10 @@
 import { createPrismaAdapter } from "@rentcar/db";
-import { startSubgraphService, type HttpService } from "@rentcar/platform";
+import { startEventBus, type EventBus } from "@rentcar/events";
+import { createLogger, createMetrics, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { ReservationEnv } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
+import { reservationEventHandlers } from "./event-handlers.ts";
 import { createLoaders } from "./loaders.ts";
 import { createPaymentClient } from "./payment-client.ts";
 import { seedRateCard } from "./rate-card-seed.ts";
@@ -12,13 +14,24 @@ import { resolvers } from "./resolvers.ts";
 /** SDL of the reservation subgraph (also read by `npm run compose`). */
 export const reservationTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
-/** Starts the reservation subgraph: seeds the rate card, then serves `/graphql` on `env.PORT`. */
+/** Starts the reservation subgraph: seeds the rate card, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startReservationSubgraph(env: ReservationEnv): Promise<HttpService> {
   const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
+  const metrics = createMetrics("reservation");
+  let bus: EventBus | undefined;
   const deps: ReservationDeps = {
     db,
-    payments: createPaymentClient({ url: env.PAYMENT_URL, timeoutMs: env.PAYMENT_TIMEOUT_MS, internalSecret: env.INTERNAL_SECRET }),
+    payments: createPaymentClient({
+      url: env.PAYMENT_URL,
+      timeoutMs: env.PAYMENT_TIMEOUT_MS,
+      breakerThreshold: env.PAYMENT_BREAKER_THRESHOLD,
+      halfOpenAfterMs: env.PAYMENT_BREAKER_HALF_OPEN_MS,
+      internalSecret: env.INTERNAL_SECRET,
+      log: createLogger("reservation", env.LOG_LEVEL).child({ component: "payment-client" }),
+      registry: metrics.registry,
+    }),
     limits: { maxRentalDays: env.MAX_RENTAL_DAYS, bookingHorizonDays: env.BOOKING_HORIZON_DAYS },
+    published: () => bus?.relay.kick(),
   };
   return startSubgraphService<ReservationContext>({
     name: "reservation",
@@ -27,6 +40,10 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     resolvers,
     db,
     extendContext: (base) => ({ ...base, deps, loaders: createLoaders(db) }),
+    metrics,
     beforeListen: async (log) => log.info({ cars: await seedRateCard(db) }, "rate card seeded"),
+    startWorkers: (log) => (bus = startEventBus({
+      name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log,
+    })),
   });
 }

@@ -1,4 +1,5 @@
-import { conflict, isUuid, notFound, serviceUnavailable, type RequestContext } from "@rentcar/platform";
+import { appendToOutbox, createEvent } from "@rentcar/events";
+import { conflict, isUuid, notFound, type RequestContext } from "@rentcar/platform";
 import type { PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
@@ -17,15 +18,19 @@ export interface ReservationDeps {
   db: PrismaClient;
   payments: PaymentClient;
   limits: PeriodLimits;
+  /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
+  published(): void;
 }
 
 /**
- * Reserves a car for the caller: validates the period, prices it from the rate card,
- * inserts the reservation (the exclusion constraint rejects overlaps atomically, also
- * under concurrent calls), then registers its payment synchronously. If the payment
- * cannot be registered, the reservation is deleted again (compensation) so nothing is
- * left behind.
- * @throws BAD_USER_INPUT, NOT_FOUND (unknown car), CONFLICT (overlap), SERVICE_UNAVAILABLE (payment).
+ * Reserves a car for the caller: validates the period, prices it from the rate card, and
+ * inserts the reservation together with a PaymentRegistrationRequested outbox event in
+ * one transaction (the exclusion constraint rejects overlaps atomically, also under
+ * concurrent calls). It then registers the payment synchronously through the circuit
+ * breaker; when that fails (payment slow, down, or breaker open) the reservation is still
+ * accepted as PAYMENT_DELAYED and the outbox event registers the payment in the
+ * background, which turns it RESERVED. Nothing is lost if this process dies at any point.
+ * @throws BAD_USER_INPUT, NOT_FOUND (unknown car), CONFLICT (overlap).
  */
 export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, customerId: string, input: ReserveCarInput): Promise<Reservation> {
   const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
@@ -37,31 +42,40 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
     pickupAt: period.pickupAt,
     returnAt: period.returnAt,
     amount: priceOf(rate.dailyRate, period),
-    status: "RESERVED",
   });
+  deps.published();
   const log = ctx.log.child({ reservationId: reservation.id });
   log.info({ carId: reservation.carId, amount: reservation.amount, days: period.days }, "reservation created");
   try {
     const paymentId = await deps.payments.register(
-      { reservationId: reservation.id, customerId, amount: reservation.amount },
+      { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId },
       ctx.requestId,
     );
+    await deps.db.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
     log.info({ paymentId }, "payment registered");
-    return reservation;
+    return { ...reservation, paymentId };
   } catch (error) {
-    await deps.db.reservation.delete({ where: { id: reservation.id } });
-    log.warn({ err: (error as Error).message }, "payment registration failed; reservation withdrawn");
-    throw serviceUnavailable("payment registration failed, so nothing was reserved; please try again shortly", {
-      reason: (error as Error).message,
+    // Only a reservation whose payment nobody has registered yet is marked delayed.
+    await deps.db.reservation.updateMany({
+      where: { id: reservation.id, status: "RESERVED", paymentId: null },
+      data: { status: "PAYMENT_DELAYED" },
     });
+    log.warn({ reason: (error as Error).message }, "payment registration delayed; it will be retried in the background");
+    return deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
   }
 }
 
-type NewReservation = Pick<Reservation, "customerId" | "carId" | "pickupAt" | "returnAt" | "amount" | "status">;
+type NewReservation = Pick<Reservation, "customerId" | "carId" | "pickupAt" | "returnAt" | "amount">;
 
 async function insertReservation(db: PrismaClient, data: NewReservation): Promise<Reservation> {
   try {
-    return await db.reservation.create({ data });
+    return await db.$transaction(async (tx) => {
+      const reservation = await tx.reservation.create({ data: { ...data, status: "RESERVED" } });
+      await appendToOutbox(tx, createEvent("PaymentRegistrationRequested",
+        { reservationId: reservation.id, customerId: reservation.customerId },
+        { amount: reservation.amount, carId: reservation.carId }));
+      return reservation;
+    });
   } catch (error) {
     if (!hasSqlState(error, EXCLUSION_VIOLATION)) throw error;
     throw conflict(`car ${data.carId} is already reserved for an overlapping period`, {
@@ -70,6 +84,39 @@ async function insertReservation(db: PrismaClient, data: NewReservation): Promis
       returnAt: data.returnAt.toISOString(),
     });
   }
+}
+
+/**
+ * Cancels the caller's reservation: RESERVED or PAYMENT_DELAYED -> CANCELLED (the car's
+ * period is free again at once) and ReservationCancelled is emitted in the same
+ * transaction; payment then refunds or cancels, and rental cancels. Cancelling an
+ * already cancelled reservation returns it unchanged.
+ * @throws NOT_FOUND (not the caller's), CONFLICT (car already picked up, or COMPLETED).
+ */
+export async function cancelReservation(deps: ReservationDeps, ctx: RequestContext, customerId: string, id: string): Promise<Reservation> {
+  const reservation = await findOwnReservation(deps.db, customerId, id);
+  if (reservation.status === "CANCELLED") return reservation;
+  const cancelled = await deps.db.$transaction(async (tx) => {
+    const { count } = await tx.reservation.updateMany({
+      where: { id: reservation.id, status: { in: [...ACTIVE_STATUSES] }, pickedUpAt: null },
+      data: { status: "CANCELLED" },
+    });
+    if (count === 1) {
+      await appendToOutbox(tx, createEvent("ReservationCancelled",
+        { reservationId: reservation.id, customerId },
+        { carId: reservation.carId, amount: reservation.amount }));
+    }
+    return count === 1;
+  });
+  const current = await deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
+  if (cancelled) {
+    deps.published();
+    ctx.log.info({ reservationId: reservation.id }, "reservation cancelled");
+  }
+  if (current.status === "CANCELLED") return current;
+  throw conflict(current.pickedUpAt
+    ? `reservation ${id} can no longer be cancelled: the car was picked up`
+    : `reservation ${id} is ${current.status} and can no longer be cancelled`, { reservationId: id, status: current.status });
 }
 
 /**

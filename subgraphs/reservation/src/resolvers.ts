@@ -2,7 +2,10 @@ import { DateTimeScalar, isUuid, requireCustomer, visibleTo } from "@rentcar/pla
 import type { ReservationContext } from "./context.ts";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { billedDays } from "./rental-period.ts";
-import { availableCarIds, findOwnReservation, reserveCar, type ReserveCarInput } from "./reservations.ts";
+import { availableCarIds, cancelReservation, findOwnReservation, reserveCar, type ReserveCarInput } from "./reservations.ts";
+
+const PAYMENT_DELAYED_NOTICE =
+  "Payment registration is delayed because the payment service is busy. Your car is held for you; please pay a little later.";
 
 export const resolvers = {
   DateTime: DateTimeScalar,
@@ -15,6 +18,8 @@ export const resolvers = {
   Mutation: {
     reserveCar: (_: unknown, args: { input: ReserveCarInput }, ctx: ReservationContext) =>
       reserveCar(ctx.deps, ctx, requireCustomer(ctx), args.input),
+    cancelReservation: (_: unknown, args: { reservationId: string }, ctx: ReservationContext) =>
+      cancelReservation(ctx.deps, ctx, requireCustomer(ctx), args.reservationId),
   },
   Reservation: {
     /** Entity reference: visible to its customer and to sibling services only. */
@@ -22,5 +27,6 @@ export const resolvers = {
       return visibleTo(ctx, isUuid(ref.id) ? await ctx.loaders.reservationById.load(ref.id) : null);
     },
     days: (reservation: Reservation) => billedDays(reservation.pickupAt, reservation.returnAt),
+    paymentNotice: (reservation: Reservation) => (reservation.status === "PAYMENT_DELAYED" ? PAYMENT_DELAYED_NOTICE : null),
   },
 };

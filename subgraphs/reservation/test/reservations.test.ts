@@ -135,17 +135,20 @@ describe("availableCars", () => {
   });
 });
 
-describe("payment registration failure", () => {
-  it("returns SERVICE_UNAVAILABLE and leaves no reservation behind when payment is down", async () => {
+describe("payment registration failure (fallback)", () => {
+  it("accepts the reservation as PAYMENT_DELAYED with a notice and keeps its registration in the outbox", async () => {
     const downDb = await createTestDatabase("reservation");
     const isolated = await startReservationSubgraph(reservationEnvSchema.parse(testSubgraphEnv(downDb.url, {
       PAYMENT_URL: "http://127.0.0.1:9/graphql",
+      REDIS_URL: "redis://127.0.0.1:9",
     })));
     try {
-      const res = await callSubgraph(`${isolated.url}/graphql`, RESERVE, { input: { carId: FLEET[0]!.id, ...period(2, 1) } },
-        as("alice"), TEST_INTERNAL_SECRET);
-      expect(errorCodes(res)).toEqual(["SERVICE_UNAVAILABLE"]);
-      expect(await countRows(downDb.url, "SELECT count(*) FROM reservation")).toBe(0);
+      const res = await callSubgraph(`${isolated.url}/graphql`,
+        `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id status paymentNotice } }`,
+        { input: { carId: FLEET[0]!.id, ...period(2, 1) } }, as("alice"), TEST_INTERNAL_SECRET);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.reserveCar).toMatchObject({ status: "PAYMENT_DELAYED", paymentNotice: expect.stringMatching(/pay a little later/) });
+      expect(await countRows(downDb.url, `SELECT count(*) FROM outbox_event WHERE type = 'PaymentRegistrationRequested' AND published_at IS NULL AND reservation_id = '${res.data!.reserveCar.id}'`)).toBe(1);
     } finally {
       await isolated.shutdown("test done");
       await downDb.drop();

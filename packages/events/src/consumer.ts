@@ -1,0 +1,122 @@
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { parseEvent, type DomainEvent, type EventType } from "./contracts.ts";
+import { withTimeout } from "./publisher.ts";
+import { queueCache } from "./queue-cache.ts";
+import { deadLetterQueueName, queueName, type ConsumerName } from "./routing.ts";
+import type { SqlClient, TransactionalClient } from "./sql-client.ts";
+
+/** Applies one event inside the transaction that also records it as processed. */
+export type EventHandler<Tx, T extends EventType = EventType> = (event: DomainEvent<T>, tx: Tx) => Promise<void>;
+
+/** Handlers of one consumer, by event type. */
+export type EventHandlers<Tx> = { [T in EventType]?: EventHandler<Tx, T> };
+
+/** What a dead-lettered job holds: the original data and why it could not be applied. */
+export interface DeadLetter {
+  sourceQueue: string;
+  reason: string;
+  failedAt: string;
+  data: unknown;
+}
+
+export interface ConsumerOptions<Tx extends SqlClient> {
+  consumer: ConsumerName;
+  db: TransactionalClient<Tx>;
+  handlers: EventHandlers<Tx>;
+  /** Blocking connection for the worker (`workerConnection`). */
+  workerConnection: Redis;
+  /** Fail-fast connection for dead-letter writes (`producerConnection`). */
+  producerConnection: Redis;
+  prefix: string;
+  log: Logger;
+  /** Jobs processed in parallel (default 4). */
+  concurrency?: number;
+}
+
+export interface Consumer {
+  worker: Worker;
+  /** Waits for the jobs in progress, then disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Idempotent consumer: records the event id in `inbox_event` (unique) in the same
+ * transaction as the handler's effect, so a redelivered or duplicated event has exactly
+ * one effect. Invalid events and events without a handler go straight to the dead-letter
+ * queue with the reason; a handler that keeps failing is retried with backoff
+ * (JOB_OPTIONS) and dead-lettered after the last attempt. Nothing is dropped silently.
+ */
+export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>): Consumer {
+  const { consumer, db, handlers, log, prefix } = options;
+  const source = queueName(consumer);
+  const deadLetters = queueCache(options.producerConnection, prefix);
+  const dlqName = deadLetterQueueName(consumer);
+  const deadLetter = async (data: unknown, reason: string) => {
+    const letter: DeadLetter = { sourceQueue: source, reason, failedAt: new Date().toISOString(), data };
+    try {
+      await withTimeout(deadLetters.get(dlqName).add("dead-letter", letter), 3_000, "Redis did not accept the dead letter");
+    } catch (error) {
+      deadLetters.invalidate(dlqName);
+      throw error; // the job fails and is retried: a dead letter is never dropped
+    }
+    log.error({ reason, reservationId: (data as { reservationId?: string })?.reservationId }, "event dead-lettered");
+  };
+
+  const process = async (job: Job) => {
+    const parsed = parseEvent(job.data);
+    if (!parsed.ok) return deadLetter(job.data, `invalid event: ${parsed.reason}`);
+    const event = parsed.event;
+    const handler = handlers[event.type] as EventHandler<Tx> | undefined;
+    if (!handler) return deadLetter(job.data, `${consumer} has no handler for ${event.type}`);
+    const eventLog = log.child({ reservationId: event.reservationId, eventId: event.eventId, eventType: event.type });
+    const applied = await db.$transaction(async (tx) => {
+      const inserted = await tx.$executeRawUnsafe(
+        `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
+        event.eventId, event.type,
+      );
+      if (inserted === 0) return false;
+      await handler(event, tx);
+      return true;
+    }, { maxWait: 5_000, timeout: 15_000 });
+    eventLog.info({ attempt: job.attemptsMade + 1 }, applied ? "event applied" : "duplicate event ignored");
+  };
+
+  const worker = new Worker(source, process, {
+    connection: options.workerConnection,
+    prefix,
+    concurrency: options.concurrency ?? 4,
+  });
+  worker.on("failed", (job, error) => {
+    if (!job) return;
+    const lastAttempt = job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.warn({ eventId: job.id, attempt: job.attemptsMade, lastAttempt, err: error.message }, "event handler failed");
+    if (lastAttempt) void deadLetter(job.data, `failed ${job.attemptsMade} times: ${error.message}`).catch(() => {});
+  });
+  let connectionLost = false;
+  worker.on("error", (error) => {
+    if (!connectionLost) log.warn({ err: error.message }, "event worker lost Redis; reconnecting (jobs wait in Redis)");
+    connectionLost = true;
+  });
+  worker.on("ready", () => {
+    if (connectionLost) log.info("event worker reconnected to Redis");
+    connectionLost = false;
+  });
+  return {
+    worker,
+    async close() {
+      // Graceful while Redis answers; bounded, so a dead Redis cannot block shutdown.
+      if (options.workerConnection.status !== "ready") {
+        await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 1_000).unref())]);
+        return;
+      }
+      const graceful = Promise.all([worker.close(), deadLetters.close()]);
+      const timedOut = await Promise.race([graceful.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 5_000).unref())]);
+      if (timedOut) {
+        log.warn("event worker did not close within 5 s; forcing it");
+        await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 1_000).unref())]);
+      }
+    },
+  };
+}

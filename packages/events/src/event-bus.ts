@@ -1,0 +1,56 @@
+import type { Logger } from "pino";
+import { startConsumer, type Consumer, type EventHandlers } from "./consumer.ts";
+import { startOutboxRelay, type OutboxRelay } from "./outbox-relay.ts";
+import { createPublisher } from "./publisher.ts";
+import { producerConnection, workerConnection } from "./redis-connection.ts";
+import type { ConsumerName } from "./routing.ts";
+import type { SqlClient, TransactionalClient } from "./sql-client.ts";
+
+export interface EventBusOptions<Tx extends SqlClient> {
+  /** The subgraph: its queue is `<name>-events`. */
+  name: ConsumerName;
+  db: TransactionalClient<Tx>;
+  handlers: EventHandlers<Tx>;
+  redisUrl: string;
+  /** BullMQ key prefix (`QUEUE_PREFIX`); tests use a unique one. */
+  prefix: string;
+  log: Logger;
+}
+
+/** A subgraph's side of the event flow: its outbox relay and its idempotent consumer. */
+export interface EventBus {
+  relay: OutboxRelay;
+  consumer: Consumer;
+  /** Stops consuming (jobs in progress finish), stops the relay, disconnects from Redis. */
+  close(): Promise<void>;
+}
+
+/** Starts the outbox relay and the consumer of one subgraph. */
+export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>): EventBus {
+  const log = options.log.child({ component: "events" });
+  const producer = producerConnection(options.redisUrl);
+  const workerRedis = workerConnection(options.redisUrl);
+  for (const connection of [producer, workerRedis]) connection.on("error", () => {}); // logged by relay/worker
+  const publisher = createPublisher(producer, options.prefix);
+  const relay = startOutboxRelay({ db: options.db, publisher, log });
+  const consumer = startConsumer({
+    consumer: options.name,
+    db: options.db,
+    handlers: options.handlers,
+    workerConnection: workerRedis,
+    producerConnection: producer,
+    prefix: options.prefix,
+    log,
+  });
+  return {
+    relay,
+    consumer,
+    async close() {
+      await consumer.close();
+      await relay.stop();
+      await Promise.race([publisher.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      producer.disconnect();
+      workerRedis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers } from "@rentcar/events";
+import type { Logger } from "@rentcar/platform";
+import type { Prisma } from "./generated/prisma/client.ts";
+
+type Tx = Prisma.TransactionClient;
+
+/**
+ * The reservation is paid: prepare the car (Rental READY) and emit RentalReady. A rental
+ * that already exists (also a CANCELLED tombstone left by an earlier cancellation) is kept.
+ */
+async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
+  const existing = await tx.rental.findUnique({ where: { reservationId: event.reservationId } });
+  if (existing) return;
+  const rental = await tx.rental.create({
+    data: { reservationId: event.reservationId, customerId: event.customerId, carId: event.payload.carId, status: "READY" },
+  });
+  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.carId }));
+}
+
+/**
+ * Last step of the cancellation saga: READY -> CANCELLED. When the payment event arrives
+ * before the rental exists, a CANCELLED tombstone is written so that a late
+ * PaymentCompleted cannot create an active rental. A car already picked up stays with
+ * the customer (cancellation is refused upstream once the pick-up is known).
+ */
+async function onPaymentCancelled(event: DomainEvent<"PaymentCancelled">, tx: Tx, log: Logger): Promise<void> {
+  const existing = await tx.rental.findUnique({ where: { reservationId: event.reservationId } });
+  if (existing?.status === "CANCELLED") return;
+  if (existing && existing.status !== "READY") {
+    log.warn({ reservationId: event.reservationId, status: existing.status }, "cancellation arrived after pick-up; rental kept");
+    return;
+  }
+  const carId = existing?.carId ?? event.payload.carId;
+  if (!carId) return; // no car was ever attached, so no rental can be created for it either
+  const rental = existing
+    ? await tx.rental.update({ where: { id: existing.id }, data: { status: "CANCELLED" } })
+    : await tx.rental.create({ data: { reservationId: event.reservationId, customerId: event.customerId, carId, status: "CANCELLED" } });
+  await appendToOutbox(tx, createEvent("RentalCancelled", event, { rentalId: rental.id }));
+}
+
+/** Events the rental subgraph consumes. */
+export const rentalEventHandlers = (log: Logger): EventHandlers<Tx> => ({
+  PaymentCompleted: onPaymentCompleted,
+  PaymentCancelled: (event, tx) => onPaymentCancelled(event, tx, log),
+});
