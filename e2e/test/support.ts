@@ -18,13 +18,13 @@ export interface TestStack {
 }
 
 /** Starts router + three subgraphs as real processes on free ports, with fresh databases and a unique queue prefix. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, redisUrl = REDIS_URL): Promise<TestStack> {
   const databaseUrls = { reservation: uniqueDatabaseUrl("reservation"), payment: uniqueDatabaseUrl("payment"), rental: uniqueDatabaseUrl("rental") };
   const queuePrefix = `rentcar-e2e-${randomBytes(4).toString("hex")}`;
   const stack = await startStack({
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
-    redisUrl: REDIS_URL,
+    redisUrl,
     env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix, ...env },
   });
   const tokens = new Map<string, string>();

@@ -43,18 +43,35 @@ export async function resolveRedis(configuredUrl: string | undefined, dataDir: s
       "no Redis found: set REDIS_URL=redis://host:port, start Redis on 127.0.0.1:6379, or install redis-server (e.g. apt-get install redis-server)",
     );
   }
+  const server = await startRedisServer(dataDir);
+  return { url: server.url, source: "started", stop: server.stop };
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server` from PATH on `port` (a free one by default) with AOF persistence
+ * (`appendfsync always`) under `dataDir` and `maxmemory-policy noeviction`, as BullMQ
+ * needs: restarted on the same port and dataDir, it comes back with every queued job.
+ */
+export async function startRedisServer(dataDir: string, port?: number): Promise<RedisServer> {
   mkdirSync(dataDir, { recursive: true });
-  const port = await getPort();
+  const listenPort = port ?? (await getPort());
   const child = spawn("redis-server", [
-    "--bind", "127.0.0.1", "--port", String(port), "--dir", dataDir,
-    "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction",
+    "--bind", "127.0.0.1", "--port", String(listenPort), "--dir", dataDir,
+    "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
   ], { stdio: "ignore", detached: true });
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://127.0.0.1:${listenPort}`;
   for (let i = 0; i < 50 && !(await answersPing(url)); i++) await new Promise((r) => setTimeout(r, 100));
   return {
     url,
-    source: "started",
+    port: listenPort,
     stop: async () => {
+      if (child.exitCode !== null) return;
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
     },

@@ -33,6 +33,11 @@ export interface ConsumerOptions<Tx extends SqlClient> {
   log: Logger;
   /** Jobs processed in parallel (default 4). */
   concurrency?: number;
+  /**
+   * How long a job stays locked to this worker without renewal, in ms (default 30000):
+   * after a consumer crash its in-flight jobs are handed out again once this expires.
+   */
+  lockDurationMs?: number;
 }
 
 export interface Consumer {
@@ -87,6 +92,8 @@ export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>
     connection: options.workerConnection,
     prefix,
     concurrency: options.concurrency ?? 4,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 30_000) / 2)),
   });
   worker.on("failed", (job, error) => {
     if (!job) return;

@@ -15,6 +15,8 @@ export interface EventBusOptions<Tx extends SqlClient> {
   /** BullMQ key prefix (`QUEUE_PREFIX`); tests use a unique one. */
   prefix: string;
   log: Logger;
+  /** Lock of an in-flight job, in ms (`EVENT_LOCK_MS`): how soon a crashed consumer's jobs are retried. */
+  lockDurationMs?: number;
 }
 
 /** A subgraph's side of the event flow: its outbox relay and its idempotent consumer. */
@@ -41,6 +43,7 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
     producerConnection: producer,
     prefix: options.prefix,
     log,
+    ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
   });
   return {
     relay,

@@ -10,6 +10,8 @@ export const baseEnvSchema = z.object({
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   /** Key prefix of the BullMQ queues in Redis (tests use a unique one per run). */
   QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/).default("rentcar"),
+  /** How long an in-flight event job stays locked to a consumer, in ms; a crashed consumer's jobs are retried after it. */
+  EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** HS256 secret of the internal token the router (and services) sign for subgraph calls. */
   INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default("local-internal-secret-change-me"),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */

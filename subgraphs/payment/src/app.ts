@@ -23,7 +23,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
     db,
     extendContext: (base) => ({ ...base, db, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     startWorkers: (log) => (bus = startEventBus({
-      name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log,
+      name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
     })),
   });
 }

@@ -43,7 +43,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     metrics,
     beforeListen: async (log) => log.info({ cars: await seedRateCard(db) }, "rate card seeded"),
     startWorkers: (log) => (bus = startEventBus({
-      name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log,
+      name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
     })),
   });
 }

@@ -1,0 +1,86 @@
+/**
+ * Operator view of the event queues (BullMQ on Redis). Uses REDIS_URL and QUEUE_PREFIX.
+ *
+ *   npm run queues                                   depth of every queue and its dead-letter queue
+ *   npm run queues -- dead-letters <consumer>        list dead-lettered events with their reasons
+ *   npm run queues -- retry <consumer>               retry the failed jobs of a queue
+ *   npm run queues -- replay-dead-letters <consumer> put dead-lettered events back on their queue
+ *
+ * <consumer> is reservation, payment or rental. Replaying is safe: consumers are
+ * idempotent (inbox), so an event that was in fact applied has no second effect.
+ */
+import { deadLetterQueueName, queueName, type ConsumerName, type DeadLetter } from "@rentcar/events";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+
+const CONSUMERS: ConsumerName[] = ["reservation", "payment", "rental"];
+const connection = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+const prefix = process.env.QUEUE_PREFIX ?? "rentcar";
+const open = (name: string) => new Queue(name, { connection, prefix });
+
+function consumerArg(value: string | undefined): ConsumerName {
+  if (CONSUMERS.includes(value as ConsumerName)) return value as ConsumerName;
+  console.error(`name a consumer: ${CONSUMERS.join(" | ")}`);
+  process.exit(2);
+}
+
+async function depths() {
+  const rows = [];
+  for (const consumer of CONSUMERS) {
+    const counts = await open(queueName(consumer)).getJobCounts("waiting", "active", "delayed", "failed", "completed");
+    const dead = await open(deadLetterQueueName(consumer)).count();
+    rows.push({ queue: queueName(consumer), ...counts, "dead-letter": dead });
+  }
+  console.log(`prefix "${prefix}"`);
+  console.table(rows);
+}
+
+async function listDeadLetters(consumer: ConsumerName) {
+  const jobs = await open(deadLetterQueueName(consumer)).getJobs(["waiting", "delayed"]);
+  if (jobs.length === 0) console.log(`no dead letters for ${consumer}`);
+  for (const job of jobs) {
+    const letter = job.data as DeadLetter;
+    const data = letter.data as { type?: string; eventId?: string; reservationId?: string };
+    console.log(`${job.id}  ${letter.failedAt}  ${data?.type ?? "?"} ${data?.eventId ?? ""} reservation=${data?.reservationId ?? "?"}\n    ${letter.reason}`);
+  }
+}
+
+async function retryFailed(consumer: ConsumerName) {
+  const queue = open(queueName(consumer));
+  const failed = await queue.getJobCountByTypes("failed");
+  await queue.retryJobs({ state: "failed" });
+  console.log(`retrying ${failed} failed job(s) of ${queueName(consumer)}`);
+}
+
+async function replayDeadLetters(consumer: ConsumerName) {
+  const dlq = open(deadLetterQueueName(consumer));
+  const target = open(queueName(consumer));
+  let replayed = 0;
+  for (const job of await dlq.getJobs(["waiting", "delayed"])) {
+    const letter = job.data as DeadLetter;
+    const data = letter.data as { type?: string; eventId?: string };
+    // A new job id: the original one may still be held by BullMQ as failed/completed.
+    await target.add(data?.type ?? "replay", letter.data, { jobId: `${data?.eventId ?? job.id}-replay-${job.id}`, attempts: 12, backoff: { type: "exponential", delay: 500 } });
+    await job.remove();
+    replayed++;
+  }
+  console.log(`replayed ${replayed} dead letter(s) onto ${queueName(consumer)}`);
+}
+
+const [command, arg] = process.argv.slice(2);
+try {
+  if (!command) await depths();
+  else if (command === "dead-letters") await listDeadLetters(consumerArg(arg));
+  else if (command === "retry") await retryFailed(consumerArg(arg));
+  else if (command === "replay-dead-letters") await replayDeadLetters(consumerArg(arg));
+  else {
+    console.error("usage: npm run queues [-- dead-letters|retry|replay-dead-letters <consumer>]");
+    process.exitCode = 2;
+  }
+} catch (error) {
+  console.error(`queues: ${(error as Error).message} (REDIS_URL=${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"})`);
+  process.exitCode = 1;
+} finally {
+  connection.disconnect();
+  process.exit();
+}
