@@ -3,7 +3,8 @@
  * PostgreSQL and Redis (throw-away databases, free ports). Prints:
  *   - stack start time (migrations + 4 processes until ready);
  *   - reserveCar latency sequential (p50/p95/max) and under concurrency;
- *   - payReservation latency; a federated read (reservation + car + payment).
+ *   - payReservation latency; a federated read (reservation + car + payment);
+ *   - saga latency: payment response -> rental READY (median and worst).
  * Env: BENCH_N (requests per phase, default 200), BENCH_CONCURRENCY (default 20).
  */
 import { dropDatabase } from "@rentcar/db";
@@ -23,7 +24,7 @@ const stack = await startStack({
   ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
   databaseUrls,
   redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-  env: { JWT_SECRET, LOG_LEVEL: "warn" },
+  env: { JWT_SECRET, LOG_LEVEL: "warn", QUEUE_PREFIX: `rentcar-bench-${process.pid}` },
 });
 const startMs = performance.now() - startedAt;
 const token = await signCustomerToken(JWT_SECRET, "bench");
@@ -54,6 +55,7 @@ function report(name: string, samples: number[], wallMs?: number) {
 const RESERVE = `mutation Reserve($input: ReserveCarInput!) { reserveCar(input: $input) { id } }`;
 const PAY = `mutation Pay($input: PayReservationInput!) { payReservation(input: $input) { status } }`;
 const READ = `query Read($id: ID!) { reservation(id: $id) { status car { model } payment { status } } }`;
+const RENTAL = `query Rental($id: ID!) { reservation(id: $id) { rental { status } } }`;
 
 try {
   const ids: string[] = [];
@@ -79,12 +81,24 @@ try {
   for (const id of ids) pay.push((await timed(() => gql(PAY, { input: { reservationId: id, cardNumber: "4242424242424242" } })))[0]);
   const read: number[] = [];
   for (const id of ids) read.push((await timed(() => gql(READ, { id })))[0]);
+  // Saga latency: from the payReservation response to the rental being READY (outbox ->
+  // BullMQ -> rental consumer), observed by polling through the router every 5 ms.
+  const sagaReady: number[] = [];
+  for (let i = 0; i < Math.min(N, 100); i++) {
+    const res = await gql(RESERVE, { input: slot(2 * N + i) });
+    const id = res.data!.reserveCar.id as string;
+    await gql(PAY, { input: { reservationId: id, cardNumber: "4242424242424242" } });
+    const paidAt = performance.now();
+    while ((await gql(RENTAL, { id })).data?.reservation?.rental?.status !== "READY") await new Promise((r) => setTimeout(r, 5));
+    sagaReady.push(performance.now() - paidAt);
+  }
 
   console.log(`\nstack start (migrate + 4 processes)  ${(startMs / 1000).toFixed(1)} s`);
   report("reserveCar sequential", seq);
   report(`reserveCar ${CONCURRENCY} concurrent`, conc, concWall);
   report("payReservation sequential", pay);
   report("reservation+car+payment read", read);
+  report("payment -> rental READY (saga)", sagaReady);
 } finally {
   await stack.stop();
   await Promise.all(Object.values(databaseUrls).map((url) => dropDatabase(url)));

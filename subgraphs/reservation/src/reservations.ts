@@ -27,7 +27,7 @@ export interface ReservationDeps {
  * inserts the reservation together with a PaymentRegistrationRequested outbox event in
  * one transaction (the exclusion constraint rejects overlaps atomically, also under
  * concurrent calls). It then registers the payment synchronously through the circuit
- * breaker; when that fails (payment slow, down, or breaker open) the reservation is still
+ * breaker and, on success, withdraws the still-unpublished event; when that fails (payment slow, down, or breaker open) the reservation is still
  * accepted as PAYMENT_DELAYED and the outbox event registers the payment in the
  * background, which turns it RESERVED. Nothing is lost if this process dies at any point.
  * @throws BAD_USER_INPUT, NOT_FOUND (unknown car), CONFLICT (overlap).
@@ -36,14 +36,13 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
   const rate = await deps.db.carRate.findUnique({ where: { carId: input.carId } });
   if (!rate?.active) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
-  const reservation = await insertReservation(deps.db, {
+  const { reservation, registrationEventId } = await insertReservation(deps.db, {
     customerId,
     carId: input.carId,
     pickupAt: period.pickupAt,
     returnAt: period.returnAt,
     amount: priceOf(rate.dailyRate, period),
   });
-  deps.published();
   const log = ctx.log.child({ reservationId: reservation.id });
   log.info({ carId: reservation.carId, amount: reservation.amount, days: period.days }, "reservation created");
   try {
@@ -52,6 +51,8 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
       ctx.requestId,
     );
     await deps.db.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
+    // The background registration is no longer needed; if the relay already took it, it is a no-op downstream.
+    await deps.db.outboxEvent.deleteMany({ where: { id: registrationEventId, publishedAt: null } });
     log.info({ paymentId }, "payment registered");
     return { ...reservation, paymentId };
   } catch (error) {
@@ -60,6 +61,7 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
       where: { id: reservation.id, status: "RESERVED", paymentId: null },
       data: { status: "PAYMENT_DELAYED" },
     });
+    deps.published();
     log.warn({ reason: (error as Error).message }, "payment registration delayed; it will be retried in the background");
     return deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
   }
@@ -67,14 +69,16 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
 
 type NewReservation = Pick<Reservation, "customerId" | "carId" | "pickupAt" | "returnAt" | "amount">;
 
-async function insertReservation(db: PrismaClient, data: NewReservation): Promise<Reservation> {
+/** Inserts the reservation and its PaymentRegistrationRequested outbox event atomically. */
+async function insertReservation(db: PrismaClient, data: NewReservation): Promise<{ reservation: Reservation; registrationEventId: string }> {
   try {
     return await db.$transaction(async (tx) => {
       const reservation = await tx.reservation.create({ data: { ...data, status: "RESERVED" } });
-      await appendToOutbox(tx, createEvent("PaymentRegistrationRequested",
+      const event = createEvent("PaymentRegistrationRequested",
         { reservationId: reservation.id, customerId: reservation.customerId },
-        { amount: reservation.amount, carId: reservation.carId }));
-      return reservation;
+        { amount: reservation.amount, carId: reservation.carId });
+      await appendToOutbox(tx, event);
+      return { reservation, registrationEventId: event.eventId };
     });
   } catch (error) {
     if (!hasSqlState(error, EXCLUSION_VIOLATION)) throw error;
