@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createPrismaAdapter } from "@rentcar/db";
 import { startRedisServer, type RedisServer } from "@rentcar/devstack";
+import { overallStatus, rebuildProjection, ReservationPrismaClient } from "@rentcar/reservation";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, inDays, startTestStack, type TestStack } from "./support.ts";
+import { E2E_INTERNAL_SECRET, eventually, inDays, startTestStack, type TestStack } from "./support.ts";
 
 // A Redis of its own (AOF, as production runs it) so this file can restart it.
 let redisDir: string;
@@ -136,5 +138,21 @@ describe("resilience", () => {
     for (const s of states) tally[`${s.reservation}/${s.payment}/${s.rental}`] = (tally[`${s.reservation}/${s.payment}/${s.rental}`] ?? 0) + 1;
     console.log(`randomized run: ${states.length} reservations accepted, ${kills} SIGKILLs, ${((Date.now() - started) / 1000).toFixed(0)} s`, tally);
     expect(states.length).toBeGreaterThanOrEqual(200);
+
+    // The read model built incrementally from events equals a rebuild from the owning subgraphs.
+    const db = new ReservationPrismaClient({ adapter: createPrismaAdapter(t.databaseUrls.reservation, { max: 2 }) });
+    try {
+      const sources = { paymentUrl: t.stack.subgraphUrls.payment, rentalUrl: t.stack.subgraphUrls.rental, internalSecret: E2E_INTERNAL_SECRET };
+      // Wait (read-only) until the projection has caught up with the last events...
+      await eventually(async () => {
+        const projected = new Map((await rows("reservation", "SELECT reservation_id, status FROM my_reservation")).map((r) => [r.reservation_id, r.status]));
+        return (await sagaStates()).every((s) => projected.get(s.id) === overallStatus(s.reservation as never, s.payment, s.rental));
+      }, 30_000);
+      // ...then a rebuild from the owning subgraphs finds nothing to change, twice.
+      expect(await rebuildProjection(db, sources)).toEqual({ checked: states.length, changed: 0 });
+      expect(await rebuildProjection(db, sources)).toEqual({ checked: states.length, changed: 0 });
+    } finally {
+      await db.$disconnect();
+    }
   }, 300_000);
 });

@@ -5,6 +5,7 @@ import { signCustomerToken } from "@rentcar/platform";
 import { getPort, postGraphQL, uniqueDatabaseUrl, type GraphQLResponse } from "@rentcar/testkit";
 
 export const JWT_SECRET = "e2e-jwt-secret-0123456789abcdef";
+export const E2E_INTERNAL_SECRET = "e2e-internal-secret-0123456789";
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface TestStack {
@@ -25,7 +26,7 @@ export async function startTestStack(env: Record<string, string> = {}, redisUrl 
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
     redisUrl,
-    env: { JWT_SECRET, INTERNAL_SECRET: "e2e-internal-secret-0123456789", LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix, ...env },
+    env: { JWT_SECRET, INTERNAL_SECRET: E2E_INTERNAL_SECRET, LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix, ...env },
   });
   const tokens = new Map<string, string>();
   return {

@@ -2,6 +2,9 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
 import { createLogger, createMetrics, metricsPlugin, startHttpService, type HttpService } from "@rentcar/platform";
+import type { GraphQLSchema } from "graphql";
+import { createChangeHub } from "./change-hub.ts";
+import { startSubscriptionServer } from "./subscriptions.ts";
 import express from "express";
 import { routerContext, type RouterContext } from "./context.ts";
 import type { RouterEnv } from "./env.ts";
@@ -10,13 +13,18 @@ import { createGateway } from "./gateway.ts";
 /**
  * Starts the federation router on `env.PORT`: `/graphql` (queries and mutations planned
  * by `@apollo/gateway` over the committed supergraph; the Apollo Sandbox landing page on
- * GET from a browser), plus `/health/*` and `/metrics`.
+ * GET from a browser), graphql-ws subscriptions on the same path, plus `/health/*` and `/metrics`.
  */
 export async function startRouter(env: RouterEnv): Promise<HttpService> {
   const log = createLogger("router", env.LOG_LEVEL);
   const metrics = createMetrics("router");
+  const gateway = createGateway(env);
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => { apiSchema = schema; });
+  const hub = createChangeHub(env.REDIS_URL, env.QUEUE_PREFIX, log);
+  let subscriptions: { close(): Promise<void> } | undefined;
   const apollo = new ApolloServer<RouterContext>({
-    gateway: createGateway(env),
+    gateway,
     plugins: [
       metricsPlugin(metrics),
       ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
@@ -35,11 +43,12 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     port: env.PORT,
     log,
     metrics,
-    // The router owns no store: once the supergraph is loaded it can plan and serve.
-    readiness: [],
+    // The router owns no store; Redis carries the live changes it pushes to subscribers.
+    readiness: [{ name: "redis", check: () => hub.check() }],
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
-    mount(app) {
+    mount(app, server) {
+      subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, jwtSecret: env.JWT_SECRET, log });
       app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: ({ req }) => routerContext(env.JWT_SECRET, log, {
           authorization: req.header("authorization"),
@@ -47,6 +56,10 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
         }),
       }));
     },
-    close: () => apollo.stop(),
+    async close() {
+      await subscriptions?.close();
+      await apollo.stop();
+      await hub.close();
+    },
   });
 }

@@ -30,6 +30,8 @@ export interface RestartOptions {
 
 export interface Stack {
   routerUrl: string;
+  /** GraphQL URL of each subgraph (direct, internal-token protected). */
+  subgraphUrls: Record<SubgraphName, string>;
   databases: StackDatabase[];
   redis: ResolvedRedis;
   services: ServiceProcess[];
@@ -42,6 +44,8 @@ export interface Stack {
   restart(name: SubgraphName | "router", options?: RestartOptions): Promise<void>;
   /** Starts a stopped service again (after `restart(..., { restart: false })`). */
   start(name: SubgraphName | "router", options?: Pick<RestartOptions, "envOverrides" | "waitFor">): Promise<void>;
+  /** Starts one more router process (a replica) on `port`, sharing everything else; stopped with the stack. */
+  startRouterReplica(port: number): Promise<ServiceProcess>;
   /** Stops the router first, then the subgraphs, then embedded databases and Redis. */
   stop(): Promise<void>;
 }
@@ -122,12 +126,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     return {
       routerUrl: `${url(options.ports.router)}/graphql`,
+      subgraphUrls: {
+        reservation: `${url(options.ports.reservation)}/graphql`,
+        payment: `${url(options.ports.payment)}/graphql`,
+        rental: `${url(options.ports.rental)}/graphql`,
+      },
       databases,
       redis,
       services,
       stop,
       start,
       service: (name) => byName.get(name)!,
+      async startRouterReplica(port) {
+        const replica = await startService("router", options, { ...routerEnv, PORT: String(port) });
+        cleanup.splice(cleanup.length, 0, () => replica.stop().then(() => {}));
+        return replica;
+      },
       async restart(name, { signal = "SIGTERM", envOverrides = {}, restart = true, waitFor = "ready" } = {}) {
         await byName.get(name)!.stop(signal);
         if (restart) await start(name, { envOverrides, waitFor });

@@ -27,6 +27,15 @@ export const eventPayloads = {
   CarReturned: z.object({ rentalId: uuid, carId: z.string().min(1) }),
   /** rental -> reservation: the rental was cancelled (or refused to exist after a cancellation). */
   RentalCancelled: z.object({ rentalId: uuid.nullable() }),
+  /** reservation -> routers (Redis pub/sub): a "my reservations" row changed; `version` orders changes of one reservation. */
+  MyReservationChanged: z.object({
+    carId: z.string(),
+    status: z.string(),
+    paymentStatus: z.string().nullable(),
+    rentalStatus: z.string().nullable(),
+    version: z.number().int().positive(),
+    updatedAt: z.iso.datetime(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventPayloads;

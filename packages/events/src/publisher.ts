@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { DomainEvent } from "./contracts.ts";
 import { queueCache } from "./queue-cache.ts";
-import { JOB_OPTIONS, queueName, ROUTES, type ConsumerName } from "./routing.ts";
+import { broadcastChannel, BROADCASTS, JOB_OPTIONS, queueName, ROUTES, type ConsumerName } from "./routing.ts";
 
 const PUBLISH_TIMEOUT_MS = 3_000;
 
@@ -30,11 +30,15 @@ export function createPublisher(connection: Redis, prefix: string): EventPublish
   return {
     async publish(events) {
       const byConsumer = new Map<ConsumerName, DomainEvent[]>();
+      const broadcasts = events.filter((event) => BROADCASTS.has(event.type));
       for (const event of events) {
         for (const consumer of ROUTES[event.type]) byConsumer.set(consumer, [...(byConsumer.get(consumer) ?? []), event]);
       }
       // Fail fast while Redis is unreachable: the caller keeps the events and retries.
-      await withTimeout(Promise.all([...byConsumer].map(([consumer, batch]) => publishTo(consumer, batch))), PUBLISH_TIMEOUT_MS,
+      await withTimeout(Promise.all([
+        ...[...byConsumer].map(([consumer, batch]) => publishTo(consumer, batch)),
+        ...broadcasts.map((event) => connection.publish(broadcastChannel(prefix), JSON.stringify(event))),
+      ]), PUBLISH_TIMEOUT_MS,
         `Redis did not accept the events within ${PUBLISH_TIMEOUT_MS} ms`);
     },
     close: () => queues.close(),

@@ -7,14 +7,25 @@ export type ConsumerName = "reservation" | "payment" | "rental";
 export const ROUTES: Record<EventType, readonly ConsumerName[]> = {
   PaymentRegistrationRequested: ["payment"],
   PaymentRegistered: ["reservation"],
-  PaymentCompleted: ["rental"],
+  PaymentCompleted: ["rental", "reservation"],
   ReservationCancelled: ["payment"],
-  PaymentCancelled: ["rental"],
-  RentalReady: [],
+  PaymentCancelled: ["rental", "reservation"],
+  RentalReady: ["reservation"],
   CarPickedUp: ["reservation"],
   CarReturned: ["reservation"],
-  RentalCancelled: [],
+  RentalCancelled: ["reservation"],
+  MyReservationChanged: [],
 };
+
+/**
+ * Events broadcast on Redis pub/sub instead of a queue: live notifications every router
+ * replica fans out to its own subscribers (a missed one is recovered by re-reading the
+ * read model, so at-most-once delivery is enough here).
+ */
+export const BROADCASTS: ReadonlySet<EventType> = new Set(["MyReservationChanged"]);
+
+/** Redis pub/sub channel of the broadcasts, e.g. `rentcar:my-reservation-changed`. */
+export const broadcastChannel = (prefix: string) => `${prefix}:my-reservation-changed`;
 
 /** Queue of a consumer, e.g. `payment-events`. */
 export const queueName = (consumer: ConsumerName) => `${consumer}-events`;

@@ -3,6 +3,7 @@ import { conflict, isUuid, notFound, type RequestContext } from "@rentcar/platfo
 import type { PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
+import { project } from "./my-reservations.ts";
 import { priceOf, validatePeriod, type PeriodLimits } from "./rental-period.ts";
 
 /** Statuses that hold the car for the period (must match the `reservation_no_overlap` constraint). */
@@ -50,16 +51,23 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
       { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId },
       ctx.requestId,
     );
-    await deps.db.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
-    // The background registration is no longer needed; if the relay already took it, it is a no-op downstream.
-    await deps.db.outboxEvent.deleteMany({ where: { id: registrationEventId, publishedAt: null } });
+    await deps.db.$transaction(async (tx) => {
+      await tx.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
+      // The background registration is no longer needed; if the relay already took it, it is a no-op downstream.
+      await tx.outboxEvent.deleteMany({ where: { id: registrationEventId, publishedAt: null } });
+      await project(tx, reservation.id, { paymentStatus: "REQUESTED" });
+    });
+    deps.published();
     log.info({ paymentId }, "payment registered");
     return { ...reservation, paymentId };
   } catch (error) {
     // Only a reservation whose payment nobody has registered yet is marked delayed.
-    await deps.db.reservation.updateMany({
-      where: { id: reservation.id, status: "RESERVED", paymentId: null },
-      data: { status: "PAYMENT_DELAYED" },
+    await deps.db.$transaction(async (tx) => {
+      await tx.reservation.updateMany({
+        where: { id: reservation.id, status: "RESERVED", paymentId: null },
+        data: { status: "PAYMENT_DELAYED" },
+      });
+      await project(tx, reservation.id);
     });
     deps.published();
     log.warn({ reason: (error as Error).message }, "payment registration delayed; it will be retried in the background");
@@ -78,6 +86,7 @@ async function insertReservation(db: PrismaClient, data: NewReservation): Promis
         { reservationId: reservation.id, customerId: reservation.customerId },
         { amount: reservation.amount, carId: reservation.carId });
       await appendToOutbox(tx, event);
+      await project(tx, reservation.id);
       return { reservation, registrationEventId: event.eventId };
     });
   } catch (error) {
@@ -109,6 +118,7 @@ export async function cancelReservation(deps: ReservationDeps, ctx: RequestConte
       await appendToOutbox(tx, createEvent("ReservationCancelled",
         { reservationId: reservation.id, customerId },
         { carId: reservation.carId, amount: reservation.amount }));
+      await project(tx, reservation.id);
     }
     return count === 1;
   });

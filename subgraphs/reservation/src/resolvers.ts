@@ -1,6 +1,7 @@
 import { DateTimeScalar, isUuid, requireCustomer, visibleTo } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { Reservation } from "./generated/prisma/client.ts";
+import { myReservation, myReservations } from "./my-reservations-query.ts";
 import { billedDays } from "./rental-period.ts";
 import { availableCarIds, cancelReservation, findOwnReservation, reserveCar, type ReserveCarInput } from "./reservations.ts";
 
@@ -10,6 +11,10 @@ const PAYMENT_DELAYED_NOTICE =
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: {
+    myReservations: (_: unknown, args: { first?: number; after?: string | null }, ctx: ReservationContext) =>
+      myReservations(ctx.deps.db, requireCustomer(ctx), args),
+    myReservation: (_: unknown, args: { reservationId: string }, ctx: ReservationContext) =>
+      myReservation(ctx.deps.db, requireCustomer(ctx), args.reservationId),
     reservation: (_: unknown, args: { id: string }, ctx: ReservationContext) =>
       findOwnReservation(ctx.deps.db, requireCustomer(ctx), args.id),
     availableCars: async (_: unknown, args: { pickupAt: Date; returnAt: Date }, ctx: ReservationContext) =>
@@ -20,6 +25,10 @@ export const resolvers = {
       reserveCar(ctx.deps, ctx, requireCustomer(ctx), args.input),
     cancelReservation: (_: unknown, args: { reservationId: string }, ctx: ReservationContext) =>
       cancelReservation(ctx.deps, ctx, requireCustomer(ctx), args.reservationId),
+  },
+  MyReservation: {
+    reservation: async (row: { reservationId: string }, _: unknown, ctx: ReservationContext) =>
+      visibleTo(ctx, await ctx.loaders.reservationById.load(row.reservationId)),
   },
   Reservation: {
     /** Entity reference: visible to its customer and to sibling services only. */
