@@ -4,7 +4,8 @@
  *   - stack start time (migrations + 4 processes until ready);
  *   - reserveCar latency sequential (p50/p95/max) and under concurrency;
  *   - payReservation latency; a federated read (reservation + car + payment);
- *   - saga latency: payment response -> rental READY (median and worst).
+ *   - saga latency: payment response -> rental READY (median and worst);
+ *   - live view: mutation response -> its myReservationChanged message (graphql-ws).
  * Env: BENCH_N (requests per phase, default 200), BENCH_CONCURRENCY (default 20).
  */
 import { dropDatabase } from "@rentcar/db";
@@ -12,6 +13,8 @@ import { startStack } from "@rentcar/devstack";
 import { FLEET } from "@rentcar/domain";
 import { signCustomerToken } from "@rentcar/platform";
 import { getPort, postGraphQL, uniqueDatabaseUrl } from "@rentcar/testkit";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 
 const N = Number(process.env.BENCH_N ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -57,6 +60,46 @@ const PAY = `mutation Pay($input: PayReservationInput!) { payReservation(input: 
 const READ = `query Read($id: ID!) { reservation(id: $id) { status car { model } payment { status } } }`;
 const RENTAL = `query Rental($id: ID!) { reservation(id: $id) { rental { status } } }`;
 
+/**
+ * Subscribes through the router and times each reserveCar / payReservation response to
+ * the pushed change showing its effect (0 when the push arrived before the response).
+ */
+async function measureLiveDelay(count: number): Promise<number[]> {
+  const arrivals = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const client = createClient({ url: stack.routerUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
+  client.subscribe<{ myReservationChanged: { reservationId: string; status: string; paymentStatus: string | null } }>(
+    { query: "subscription { myReservationChanged { reservationId status paymentStatus } }" },
+    {
+      next: ({ data }) => {
+        const row = data?.myReservationChanged;
+        if (!row || (row.status !== "PAID" && row.paymentStatus !== "REQUESTED")) return;
+        const key = `${row.reservationId}:${row.status === "PAID" ? "PAID" : "REQUESTED"}`;
+        if (arrivals.has(key)) return;
+        arrivals.set(key, performance.now());
+        waiters.get(key)?.();
+      },
+      error: () => {},
+      complete: () => {},
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const delays: number[] = [];
+  const delayAfter = async (key: string, respondedAt: number) => {
+    if (!arrivals.has(key)) await new Promise<void>((resolve) => waiters.set(key, resolve));
+    delays.push(Math.max(0, arrivals.get(key)! - respondedAt));
+  };
+  for (let i = 0; i < count; i++) {
+    const res = await gql(RESERVE, { input: slot(3 * N + i) });
+    const id = res.data!.reserveCar.id as string;
+    await delayAfter(`${id}:REQUESTED`, performance.now());
+    await gql(PAY, { input: { reservationId: id, cardNumber: "4242424242424242" } });
+    await delayAfter(`${id}:PAID`, performance.now());
+  }
+  await client.dispose();
+  return delays;
+}
+
 try {
   const ids: string[] = [];
   const seq: number[] = [];
@@ -93,12 +136,16 @@ try {
     sagaReady.push(performance.now() - paidAt);
   }
 
+  // Live view latency: from a mutation's response to the subscription message showing its effect.
+  const live = await measureLiveDelay(Math.min(N, 100));
+
   console.log(`\nstack start (migrate + 4 processes)  ${(startMs / 1000).toFixed(1)} s`);
   report("reserveCar sequential", seq);
   report(`reserveCar ${CONCURRENCY} concurrent`, conc, concWall);
   report("payReservation sequential", pay);
   report("reservation+car+payment read", read);
   report("payment -> rental READY (saga)", sagaReady);
+  report("mutation -> subscription message", live);
 } finally {
   await stack.stop();
   await Promise.all(Object.values(databaseUrls).map((url) => dropDatabase(url)));

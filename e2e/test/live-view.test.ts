@@ -1,3 +1,4 @@
+import type { ServiceProcess } from "@rentcar/devstack";
 import { signCustomerToken } from "@rentcar/platform";
 import { getPort } from "@rentcar/testkit";
 import { createClient, type Client } from "graphql-ws";
@@ -7,10 +8,11 @@ import { eventually, inDays, JWT_SECRET, startTestStack, type TestStack } from "
 
 let t: TestStack;
 let replicaWsUrl: string;
+let replica: ServiceProcess;
 beforeAll(async () => {
   t = await startTestStack();
   const port = await getPort();
-  await t.stack.startRouterReplica(port);
+  replica = await t.stack.startRouterReplica(port);
   replicaWsUrl = `ws://127.0.0.1:${port}/graphql`;
 }, 120_000);
 afterAll(async () => { await t?.close(); });
@@ -25,6 +27,7 @@ interface Row { reservationId: string; status: string; paymentStatus: string | n
 /** Subscribes as `customer` and collects every delivered row; resolves once the subscription is acknowledged. */
 async function watch(customer: string, url = wsUrl(), reservationId?: string) {
   const rows: Row[] = [];
+  const closes: number[] = [];
   const client: Client = createClient({
     url,
     webSocketImpl: WebSocket,
@@ -32,6 +35,7 @@ async function watch(customer: string, url = wsUrl(), reservationId?: string) {
     retryAttempts: 0,
   });
   const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
+  client.on("closed", (event) => closes.push((event as { code: number }).code));
   client.subscribe<{ myReservationChanged: Row }>({ query: SUBSCRIPTION, variables: { id: reservationId ?? null } }, {
     next: (result) => { if (result.data) rows.push(result.data.myReservationChanged); },
     error: () => {},
@@ -39,7 +43,7 @@ async function watch(customer: string, url = wsUrl(), reservationId?: string) {
   });
   await connected;
   await new Promise((resolve) => setTimeout(resolve, 200)); // the subscribe message is processed after the ack
-  return { rows, close: () => client.dispose() };
+  return { rows, closes, close: () => client.dispose() };
 }
 
 /** Speaks graphql-transport-ws by hand: sends connection_init with `payload` and resolves with the close code. */
@@ -113,6 +117,17 @@ describe("my reservations: read model and live subscription through the router",
     expect(watcher.rows.every((r) => r.reservationId === first)).toBe(true);
     expect(second).not.toBe(first);
     await watcher.close();
+  });
+
+  it("a stopped router replica closes its sockets (1001, clients reconnect elsewhere); the other replica keeps delivering", async () => {
+    const onMain = await watch("erin");
+    const onReplica = await watch("erin", replicaWsUrl);
+    expect(await replica.stop("SIGTERM")).toBe(0);
+    await eventually(async () => onReplica.closes.length > 0);
+    expect(onReplica.closes[0]).toBe(1001);
+    const id = await reserve("erin");
+    await eventually(async () => onMain.rows.some((r) => r.reservationId === id));
+    await Promise.all([onMain.close(), onReplica.close()]);
   });
 
   it("closes the socket with 4401 without a token and 4403 with a bad one", async () => {

@@ -56,8 +56,9 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
         }),
       }));
     },
+    // Subscribers are told to go (1001) so they reconnect to another replica; then HTTP drains.
+    beforeDrain: async () => subscriptions?.close(),
     async close() {
-      await subscriptions?.close();
       await apollo.stop();
       await hub.close();
     },

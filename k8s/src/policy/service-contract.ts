@@ -25,7 +25,7 @@ export interface Deployable {
 const COMMON_SECRET_ENV = ["REDIS_URL", "INTERNAL_SECRET"];
 const COMMON_VALUE_ENV = { NODE_ENV: "production", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" };
 /** packages/platform baseEnvSchema + PORT. */
-const BASE_ENV = ["PORT", "NODE_ENV", "LOG_LEVEL", "REDIS_URL", "INTERNAL_SECRET", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS"];
+const BASE_ENV = ["PORT", "NODE_ENV", "LOG_LEVEL", "REDIS_URL", "INTERNAL_SECRET", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS", "QUEUE_PREFIX", "EVENT_LOCK_MS"];
 /** packages/platform subgraphEnvSchema. */
 const SUBGRAPH_ENV = [...BASE_ENV, "DATABASE_URL", "DATABASE_POOL_MAX"];
 
@@ -38,6 +38,9 @@ export const NUMERIC_ENV: Readonly<Record<string, number>> = {
   PAYMENT_TIMEOUT_MS: 1,
   MAX_RENTAL_DAYS: 1,
   BOOKING_HORIZON_DAYS: 1,
+  PAYMENT_BREAKER_THRESHOLD: 1,
+  PAYMENT_BREAKER_HALF_OPEN_MS: 1,
+  EVENT_LOCK_MS: 1000,
 };
 
 /** The router and the three subgraphs: command, port and environment each must get. */
@@ -54,7 +57,7 @@ export const DEPLOYABLES: readonly Deployable[] = [
     secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"],
     valueEnv: { ...COMMON_VALUE_ENV, PORT: "4001", PAYMENT_URL: "http://payment:4002/graphql", PAYMENT_TIMEOUT_MS: "600" },
     serviceUrlEnv: ["PAYMENT_URL"],
-    knownEnv: [...SUBGRAPH_ENV, "PAYMENT_URL", "PAYMENT_TIMEOUT_MS", "MAX_RENTAL_DAYS", "BOOKING_HORIZON_DAYS"],
+    knownEnv: [...SUBGRAPH_ENV, "PAYMENT_URL", "PAYMENT_TIMEOUT_MS", "PAYMENT_BREAKER_THRESHOLD", "PAYMENT_BREAKER_HALF_OPEN_MS", "MAX_RENTAL_DAYS", "BOOKING_HORIZON_DAYS"],
   },
   { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
   { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },

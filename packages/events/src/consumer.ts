@@ -31,6 +31,8 @@ export interface ConsumerOptions<Tx extends SqlClient> {
   producerConnection: Redis;
   prefix: string;
   log: Logger;
+  /** Called after a transaction that applied an event committed (e.g. to kick the outbox relay). */
+  onApplied?(): void;
   /** Jobs processed in parallel (default 4). */
   concurrency?: number;
   /**
@@ -86,6 +88,7 @@ export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>
       return true;
     }, { maxWait: 5_000, timeout: 15_000 });
     eventLog.info({ attempt: job.attemptsMade + 1 }, applied ? "event applied" : "duplicate event ignored");
+    if (applied) options.onApplied?.();
   };
 
   const worker = new Worker(source, process, {

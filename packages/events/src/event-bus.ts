@@ -43,6 +43,8 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
     producerConnection: producer,
     prefix: options.prefix,
     log,
+    // Events written by a handler go out at once instead of at the next poll.
+    onApplied: () => relay.kick(),
     ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
   });
   return {

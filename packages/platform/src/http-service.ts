@@ -21,6 +21,8 @@ export interface HttpServiceOptions {
   shutdownDelayMs?: number;
   /** Mounts the service's own routes (e.g. `/graphql`) after the health and metrics routes. */
   mount(app: express.Express, server: http.Server): Promise<void> | void;
+  /** Runs when draining starts, e.g. to close long-lived WebSocket connections that would hold the drain open. */
+  beforeDrain?(): Promise<void>;
   /** Releases the service's resources (Apollo, database pool, Redis) after HTTP has drained. */
   close?(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
       log.info({ reason }, "shutting down: readiness is now 503, draining in-flight requests");
       draining = true;
       if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+      await options.beforeDrain?.();
       await drain(server, options.shutdownTimeoutMs, log);
       await options.close?.();
       log.info("shutdown complete");
