@@ -60,6 +60,8 @@ const stopAll = async (signal: string) => {
 };
 process.on("SIGINT", () => void stopAll("SIGINT"));
 process.on("SIGTERM", () => void stopAll("SIGTERM"));
+// A closed terminal: stop cleanly too, or the services (own process groups) would outlive it.
+process.on("SIGHUP", () => void stopAll("SIGHUP"));
 for (const service of stack.services) {
   service.child.once("exit", (code) => {
     if (stopping) return;

@@ -59,6 +59,13 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
   });
   const server = http.createServer(app);
   await options.mount(app, server);
+  // A malformed request body (e.g. invalid JSON) is the client's error: answer it as GraphQL does, never with HTML.
+  app.use((error: Error & { status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = error.status && error.status < 500 ? error.status : 500;
+    if (status === 500) log.error({ err: error }, "unhandled HTTP error");
+    res.status(status).json({ errors: [{ message: status === 500 ? "internal error" : error.message, extensions: { code: status === 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST" } }] });
+  });
   server.listen(options.port, options.host ?? "0.0.0.0");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import express from "express";
 import { describe, expect, it } from "vitest";
 import { startHttpService } from "../src/http-service.ts";
 import { createLogger } from "../src/logger.ts";
@@ -14,6 +15,7 @@ async function startSlowService(readinessOk: { value: boolean }) {
     shutdownTimeoutMs: 5_000,
     shutdownDelayMs: 300,
     mount(app) {
+      app.post("/echo", express.json(), (req, res) => { res.json(req.body); });
       app.get("/slow", async (_req, res) => {
         await sleep(600);
         res.json({ done: true });
@@ -33,6 +35,17 @@ describe("http service health and graceful shutdown", () => {
       const notReady = await fetch(`${service.url}/health/ready`);
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({ ready: false, checks: { database: "error: connection refused" } });
+    } finally {
+      await service.shutdown("test done");
+    }
+  });
+
+  it("answers a malformed JSON body with a JSON 400, not an HTML page", async () => {
+    const service = await startSlowService({ value: true });
+    try {
+      const res = await fetch(`${service.url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: "{\"query\": " });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: "BAD_REQUEST" } }] });
     } finally {
       await service.shutdown("test done");
     }
