@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPrismaAdapter } from "@rentcar/db";
+import { queueName } from "@rentcar/events";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
 import { startRedisServer, type RedisServer } from "@rentcar/devstack";
 import { overallStatus, rebuildProjection, ReservationPrismaClient } from "@rentcar/reservation";
 import pg from "pg";
@@ -87,6 +90,24 @@ describe("resilience", () => {
     expect(ids).toHaveLength(10);
     await eventually(async () => (await sagaStates()).filter((s) => ids.includes(s.id) && s.rental === "READY").length === 10, 60_000);
   });
+
+  it("a consumer dies holding a job: the job is handed out again after the lock expires and applied once", async () => {
+    await t.stack.restart("rental", { restart: false });
+    const id = (await reserve("frank"))!;
+    expect((await pay("frank", id))?.data?.payReservation?.status).toBe("PAID");
+    // A consumer that takes the PaymentCompleted job and dies before finishing it.
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    let taken!: () => void;
+    const tookJob = new Promise<void>((resolve) => { taken = resolve; });
+    const doomed = new Worker(queueName("rental"), async () => { taken(); await new Promise(() => {}); },
+      { connection, prefix: t.queuePrefix, lockDuration: 2_000, stalledInterval: 60_000 });
+    await tookJob;
+    await doomed.close(true);
+    connection.disconnect();
+    await t.stack.start("rental");
+    await eventually(async () => (await sagaStates()).find((s) => s.id === id)?.rental === "READY", 60_000);
+    expect((await rows("rental", `SELECT count(*) AS n FROM rental WHERE reservation_id = '${id}'`))[0]!.n).toBe("1");
+  }, 120_000);
 
   // SIGKILLs land at random points, including while a consumer holds a job (it is
   // handed out again after EVENT_LOCK_MS) and between a commit and its relay.
