@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createEvent, deadLetterQueueName, queueName, type DeadLetter } from "@rentcar/events";
 import { errorCodes } from "@rentcar/testkit";
 import { Queue } from "bullmq";
@@ -89,7 +90,7 @@ describe("reservation saga (real processes, Redis, PostgreSQL)", () => {
     expect(errorCodes(await pay(r.id))).toEqual(["CONFLICT"]);
   });
 
-  it("applies a duplicated event once and dead-letters an invalid one with its reason", async () => {
+  it("applies a duplicated or replayed event once and dead-letters an invalid one with its reason", async () => {
     const r = await reserve();
     await pay(r.id);
     await eventually(async () => (await view(r.id))?.rental?.status === "READY");
@@ -104,6 +105,18 @@ describe("reservation saga (real processes, Redis, PostgreSQL)", () => {
     const dlq = new Queue(deadLetterQueueName("rental"), { connection: redis, prefix: t.queuePrefix });
     const letters = (await dlq.getJobs(["waiting"])).map((j) => j.data as DeadLetter);
     expect(letters.map((l) => l.reason)).toContainEqual(expect.stringMatching(/^invalid event: .*reservationId/));
+
+    // Replaying dead letters with the operator CLI: an already applied event has no second effect.
+    await dlq.add("dead-letter", { sourceQueue: queueName("rental"), reason: "test", failedAt: new Date().toISOString(), data: replay } satisfies DeadLetter);
+    const cli = spawnSync(process.execPath, ["--import", "tsx", "scripts/queues.ts", "replay-dead-letters", "rental"], {
+      cwd: new URL("../../", import.meta.url), env: { ...process.env, REDIS_URL, QUEUE_PREFIX: t.queuePrefix }, encoding: "utf8",
+    });
+    expect(cli.stdout).toMatch(/replayed 2 dead letter\(s\) onto rental-events/);
+    await eventually(async () => (await queue.getJobs(["completed"])).some((j) => j.id?.startsWith(`${replay.eventId}-replay-`)));
+    expect(await count("rental", "SELECT count(*) FROM rental WHERE reservation_id = $1", [r.id])).toBe(1);
+    // Only the invalid event is back in the dead-letter queue (it is still invalid).
+    await eventually(async () => (await dlq.count()) === 1);
+    expect(((await dlq.getJobs(["waiting"]))[0]!.data as DeadLetter).reason).toMatch(/^invalid event/);
     await Promise.all([queue.close(), dlq.close()]);
   });
 });
