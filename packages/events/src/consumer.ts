@@ -1,8 +1,8 @@
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
+import { withTimeout } from "@rentcar/platform";
 import type { Logger } from "pino";
 import { parseEvent, type DomainEvent, type EventType } from "./contracts.ts";
-import { withTimeout } from "./publisher.ts";
 import { queueCache } from "./queue-cache.ts";
 import { deadLetterQueueName, queueName, type ConsumerName } from "./routing.ts";
 import type { SqlClient, TransactionalClient } from "./sql-client.ts";

@@ -1,3 +1,4 @@
+import { withTimeout } from "@rentcar/platform";
 import type { Redis } from "ioredis";
 import type { DomainEvent } from "./contracts.ts";
 import { queueCache } from "./queue-cache.ts";
@@ -43,11 +44,4 @@ export function createPublisher(connection: Redis, prefix: string): EventPublish
     },
     close: () => queues.close(),
   };
-}
-
-/** Rejects with `message` when `promise` takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,3 +1,5 @@
+import { withTimeout } from "./timeout.ts";
+
 /** A dependency the service needs to serve traffic (its database, Redis, ...). */
 export interface ReadinessCheck {
   name: string;
@@ -11,14 +13,6 @@ export interface ReadinessReport {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Runs every check concurrently (2 s timeout each); ready only if all pass. */
 export async function checkReadiness(checks: ReadinessCheck[]): Promise<ReadinessReport> {

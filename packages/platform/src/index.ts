@@ -12,3 +12,4 @@ export * from "./subgraph-service.ts";
 export * from "./loaders.ts";
 export * from "./subgraph-env.ts";
 export * from "./ids.ts";
+export * from "./timeout.ts";
