@@ -12,7 +12,7 @@
 # dependency), so there is no separate compile step; the build stage only installs
 # everything and generates the Prisma clients.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # ---- base: the npm the lockfile was written with -----------------------------------
 FROM ${NODE_IMAGE} AS base
