@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeObject } from "./kube-object.ts";
-import { renderKustomization } from "./kustomize/render.ts";
+import { kustomizeBuild } from "./kustomize-build.ts";
 import { OVERLAYS, SUPERGRAPH_SOURCE, type OverlayName } from "./paths.ts";
 import { inClusterDatastoreViolations, redisConfigOf } from "./policy/datastores.ts";
 import { networkViolations } from "./policy/network-expectations.ts";
@@ -23,12 +23,12 @@ export interface OverlayReport {
 }
 
 /**
- * Renders `k8sDir/overlays/<overlay>` and runs every check on it: OpenAPI schema
+ * Renders `k8sDir/overlays/<overlay>` with `kubectl kustomize` and runs every check on it: OpenAPI schema
  * validation, unknown fields, and each deployment policy (see the policy modules).
  * `supergraphSource` is the committed supergraph the router's ConfigMap must equal.
  */
 export async function checkOverlay(k8sDir: string, overlay: OverlayName, supergraphSource = SUPERGRAPH_SOURCE): Promise<OverlayReport> {
-  const objects = renderKustomization(join(k8sDir, "overlays", overlay));
+  const objects = kustomizeBuild(join(k8sDir, "overlays", overlay));
   const secrets = secretCatalog(loadSecretTemplate(join(k8sDir, "secrets", "secrets.template.yaml")));
   const production = overlay === "production";
   const guard = (check: () => string[]) => {

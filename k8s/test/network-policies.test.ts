@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { renderKustomization } from "../src/kustomize/render.ts";
+import { kustomizeBuild } from "../src/kustomize-build.ts";
 import { networkViolations, PRODUCTION_DATASTORE_IPS } from "../src/policy/network-expectations.ts";
 import { canConnect, inCidr, podPeers } from "../src/policy/network-reachability.ts";
 import { overlayDir } from "../src/paths.ts";
 
 describe("NetworkPolicies", () => {
-  const local = renderKustomization(overlayDir("local"));
-  const production = renderKustomization(overlayDir("production"));
+  const local = kustomizeBuild(overlayDir("local"));
+  const production = kustomizeBuild(overlayDir("production"));
 
   it.each([["local", local], ["production", production]] as const)("%s: produce exactly the specified connection matrix", (overlay, objects) => {
     expect(networkViolations(objects, overlay)).toEqual([]);

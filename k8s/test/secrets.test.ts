@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderKustomization } from "../src/kustomize/render.ts";
+import { kustomizeBuild } from "../src/kustomize-build.ts";
 import { overlayDir, OVERLAYS } from "../src/paths.ts";
 import { containersOfWorkloads } from "../src/policy/workloads.ts";
 import { generateLocalSecrets, loadSecretTemplate, PLACEHOLDER, secretCatalog, templateValueViolations } from "../src/policy/secret-template.ts";
@@ -34,11 +34,11 @@ describe("Secret template (k8s/secrets/secrets.template.yaml)", () => {
 
   it("defines exactly the keys the overlays reference (no missing, no unused)", () => {
     const defined = new Set([...secretCatalog(template)].flatMap(([name, keys]) => [...keys].map((key) => `${name}/${key}`)));
-    const used = new Set(OVERLAYS.flatMap((overlay) => [...secretRefs(renderKustomization(overlayDir(overlay)))]));
+    const used = new Set(OVERLAYS.flatMap((overlay) => [...secretRefs(kustomizeBuild(overlayDir(overlay)))]));
     expect([...used].filter((ref) => !defined.has(ref))).toEqual([]);
     expect([...defined].filter((ref) => !used.has(ref))).toEqual([]);
     // Production never needs the local-only PostgreSQL passwords.
-    expect([...secretRefs(renderKustomization(overlayDir("production")))].filter((ref) => ref.endsWith("/POSTGRES_PASSWORD"))).toEqual([]);
+    expect([...secretRefs(kustomizeBuild(overlayDir("production")))].filter((ref) => ref.endsWith("/POSTGRES_PASSWORD"))).toEqual([]);
   });
 
   it("the local generator fills every key with a random, consistent value", async () => {

@@ -1,5 +1,4 @@
 import { isMap, type JsonMap, type KubeObject } from "../kube-object.ts";
-import { splitImage } from "../kustomize/images.ts";
 import { effectiveEnv, type SecretCatalog } from "./container-env.ts";
 import { parseQuantity } from "./quantity.ts";
 import { containersOfWorkloads, workloadsOf } from "./workloads.ts";
@@ -160,4 +159,13 @@ export function imageViolations(objects: KubeObject[], options: { requireRegistr
     if (options.requireRegistry && !/[.:]/.test(host) && host !== "localhost") violations.push(`${where}: image ${image} names no registry`);
   }
   return violations;
+}
+
+/** Splits `host[:port]/path[:tag][@digest]`: a colon before the last `/` is a registry port, not a tag. */
+function splitImage(image: string): { name: string; tag: string; digest: string } {
+  const at = image.indexOf("@");
+  const reference = at < 0 ? image : image.slice(0, at);
+  const digest = at < 0 ? "" : image.slice(at + 1);
+  const colon = reference.indexOf(":", reference.lastIndexOf("/") + 1);
+  return colon < 0 ? { name: reference, tag: "", digest } : { name: reference.slice(0, colon), tag: reference.slice(colon + 1), digest };
 }

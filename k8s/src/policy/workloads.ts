@@ -1,5 +1,5 @@
 import { isMap, objectId, type JsonMap, type KubeObject } from "../kube-object.ts";
-import { containersOf, podSpecOf } from "../kustomize/pod-specs.ts";
+import { containersOf, podSpecOf } from "../pod-specs.ts";
 
 /** A workload object with its pod template. */
 export interface Workload {

@@ -1,4 +1,4 @@
-import { isMap, type JsonMap, type KubeObject } from "../kube-object.ts";
+import { isMap, type JsonMap, type KubeObject } from "./kube-object.ts";
 
 /** Where each workload kind keeps its pod template's spec. */
 const POD_SPEC_PATHS: Record<string, readonly string[]> = {
