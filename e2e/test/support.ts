@@ -13,8 +13,8 @@ export interface TestStack {
   /** BullMQ prefix of this stack's queues. */
   queuePrefix: string;
   databaseUrls: Record<"reservation" | "payment" | "rental", string>;
-  /** GraphQL through the router as `customerId` (anonymous when undefined). */
-  gql(customerId: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
+  /** GraphQL through the router as `customerId` (anonymous when undefined), with extra HTTP `headers` (e.g. Idempotency-Key). */
+  gql(customerId: string | undefined, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
   close(): Promise<void>;
 }
 
@@ -33,9 +33,9 @@ export async function startTestStack(env: Record<string, string> = {}, redisUrl 
     stack,
     queuePrefix,
     databaseUrls,
-    async gql(customerId, query, variables = {}) {
+    async gql(customerId, query, variables = {}, extraHeaders = {}) {
       if (customerId && !tokens.has(customerId)) tokens.set(customerId, await signCustomerToken(JWT_SECRET, customerId));
-      const headers: Record<string, string> = customerId ? { authorization: `Bearer ${tokens.get(customerId)}` } : {};
+      const headers: Record<string, string> = customerId ? { ...extraHeaders, authorization: `Bearer ${tokens.get(customerId)}` } : extraHeaders;
       return postGraphQL(stack.routerUrl, query, variables, headers);
     },
     async close() {

@@ -4,6 +4,7 @@ import { INTERNAL_TOKEN_HEADER, signInternalToken } from "@rentcar/platform";
 import type { RouterContext } from "./context.ts";
 import type { RouterEnv } from "./env.ts";
 import { SUBGRAPHS } from "./subgraphs.ts";
+import { forwardIdempotencyKey } from "./idempotency-key.ts";
 
 /**
  * The federation gateway over the committed supergraph (no introspection at run time).
@@ -16,9 +17,11 @@ export function createGateway(env: RouterEnv): ApolloGateway {
     supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, "utf8"),
     buildService: ({ name, url }) => new RemoteGraphQLDataSource<RouterContext>({
       url: overrides.get(name as never) ?? url,
-      async willSendRequest({ request, context }) {
+      async willSendRequest(options) {
+        const { request, context } = options;
         if (!request.http) return;
         request.http.headers.set("x-request-id", context.requestId);
+        forwardIdempotencyKey(options);
         request.http.headers.set(INTERNAL_TOKEN_HEADER, await signInternalToken(env.INTERNAL_SECRET, {
           issuer: "router",
           ...(context.customerId ? { customerId: context.customerId } : {}),

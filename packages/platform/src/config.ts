@@ -25,6 +25,36 @@ export const baseEnvSchema = z.object({
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 
+/**
+ * Settings of the customer mutations' safety nets, read by reservation and payment (both
+ * extend their env schema with these, so each setting is defined and defaulted only here).
+ */
+export const mutationSafetyEnv = {
+  /** How long an `Idempotency-Key` is remembered, in hours (at least 24: a client may retry for a day). */
+  IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(24).default(24),
+  /**
+   * Test-only fault injection: the name of a keyed mutation (`reserveCar`, `payReservation`,
+   * `cancelReservation`) after whose commit the process kills itself (SIGKILL) before answering,
+   * to prove that a retry with the same key returns the first result. Refused when NODE_ENV=production.
+   */
+  FAULT_CRASH_AFTER_COMMIT: z.enum(["reserveCar", "payReservation", "cancelReservation"]).optional(),
+};
+
+/** Fails start-up when a test-only setting reaches production. */
+export const refuseTestOnlySettingsInProduction = (env: { NODE_ENV: string; FAULT_CRASH_AFTER_COMMIT?: string | undefined }, ctx: z.RefinementCtx) => {
+  if (env.NODE_ENV === "production" && env.FAULT_CRASH_AFTER_COMMIT) {
+    ctx.addIssue({ code: "custom", path: ["FAULT_CRASH_AFTER_COMMIT"], message: "is a test-only fault injection and is refused in production" });
+  }
+};
+
+/** Kills this process at once, as a crash would (no cleanup, no reply): the fault of {@link mutationSafetyEnv}.FAULT_CRASH_AFTER_COMMIT. */
+export function crashAfterCommit(faultOperation: string | undefined): ((operation: string) => void) | undefined {
+  if (!faultOperation) return undefined;
+  return (operation) => {
+    if (operation === faultOperation) process.kill(process.pid, "SIGKILL");
+  };
+}
+
 /** Thrown by {@link parseEnv}; `message` lists every problem, one per line. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -13,3 +13,6 @@ export * from "./loaders.ts";
 export * from "./subgraph-env.ts";
 export * from "./ids.ts";
 export * from "./timeout.ts";
+export * from "./sql-client.ts";
+export * from "./idempotency.ts";
+export * from "./periodic-task.ts";

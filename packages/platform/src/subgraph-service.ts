@@ -14,6 +14,7 @@ import { closeRedis, connectRedis, redisReadiness } from "./redis.ts";
 import { startHttpService, type HttpService } from "./http-service.ts";
 import { INTERNAL_TOKEN_HEADER, verifyInternalToken, type InternalCaller } from "./internal-auth.ts";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.ts";
+import { IDEMPOTENCY_KEY_HEADER } from "./idempotency.ts";
 
 /** A resolver map; typed loosely because each service types its own resolvers. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,6 +28,8 @@ export interface RequestContext {
   /** Verified caller: the router (on behalf of `customerId`) or another service. */
   caller: InternalCaller;
   customerId: string | undefined;
+  /** The client's `Idempotency-Key` header (forwarded by the router), for keyed mutations (./idempotency.ts). */
+  idempotencyKey?: string | undefined;
 }
 
 /** The slice of a generated Prisma client the platform needs (readiness ping, shutdown). */
@@ -102,6 +105,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
             requestId,
             caller,
             customerId: caller.customerId,
+            idempotencyKey: req.header(IDEMPOTENCY_KEY_HEADER),
             log: log.child({ requestId, ...(caller.customerId ? { customerId: caller.customerId } : {}) }),
           };
           return options.extendContext(base);

@@ -27,15 +27,16 @@ export async function postGraphQL<T = Record<string, any>>(
   return { status: response.status, ...body };
 }
 
-/** Calls a subgraph directly, as the router (or a sibling service) would, with an internal token. */
+/** Calls a subgraph directly, as the router (or a sibling service) would, with an internal token (plus `headers`, e.g. Idempotency-Key). */
 export async function callSubgraph<T = Record<string, any>>(
   url: string,
   query: string,
   variables: Record<string, unknown>,
   caller: InternalCaller,
   secret: string,
+  headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<T>> {
-  return postGraphQL<T>(url, query, variables, { [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) });
+  return postGraphQL<T>(url, query, variables, { ...headers, [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, caller) });
 }
 
 /** The `extensions.code` of every error, for compact assertions. */

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { startSubgraphService, type HttpService } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
 import type { PaymentEnv } from "./env.ts";
 import { paymentEventHandlers } from "./event-handlers.ts";
@@ -15,15 +15,19 @@ export const paymentTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService> {
   const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
   let bus: EventBus | undefined;
+  const idempotency = createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) });
   return startSubgraphService<PaymentContext>({
     name: "payment",
     env,
     typeDefs: paymentTypeDefsUrl,
     resolvers,
     db,
-    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
-    startWorkers: (log) => (bus = startEventBus({
-      name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
-    })),
+    extendContext: (base) => ({ ...base, db, idempotency, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
+    startWorkers: (log) => {
+      bus = startEventBus({
+        name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+      });
+      return closeAll([startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
+    },
   });
 }

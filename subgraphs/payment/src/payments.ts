@@ -1,4 +1,4 @@
-import { badUserInput, conflict, forbidden, notFound, parseUuid, type RequestContext } from "@rentcar/platform";
+import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext } from "@rentcar/platform";
 import { appendToOutbox, createEvent } from "@rentcar/events";
 import type { Payment, Prisma, PrismaClient } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
@@ -55,20 +55,28 @@ export interface PayReservationInput {
  * Pays the caller's reservation: REQUESTED -> PAID, storing only the card's last 4
  * digits, and emits PaymentCompleted through the outbox in the same transaction. Safe
  * under concurrent calls (conditional update); paying twice returns the already PAID payment.
- * @throws BAD_USER_INPUT (card, id), NOT_FOUND (no payment of this customer for the
+ * An `Idempotency-Key` is claimed in the same transaction (its fingerprint is an HMAC, so the
+ * card number is not stored); a retry with it returns the same payment.
+ * @throws BAD_USER_INPUT (card, id, reused key), NOT_FOUND (no payment of this customer for the
  *   reservation), CONFLICT (payment cancelled or refunded).
  */
-export async function payReservation(db: PrismaClient, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
+export async function payReservation(db: PrismaClient, idempotency: Idempotency, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
   const last4 = cardLast4(input.cardNumber);
   const reservationId = parseUuid(input.reservationId, "reservationId");
   const log = ctx.log.child({ reservationId });
-  const payment = await db.payment.findUnique({ where: { reservationId } });
-  if (!payment || payment.customerId !== customerId) {
-    throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
-  }
-  const carId = payment.carId;
-  if (!carId) throw new Error(`payment ${payment.id} has no carId: it predates car ids on payments`);
-  const count = await db.$transaction(async (tx) => {
+  const request = {
+    customerId,
+    key: ctx.idempotencyKey,
+    operation: "payReservation",
+    input: { reservationId, cardNumber: input.cardNumber.replace(/[\s-]/g, "") },
+  };
+  const outcome = await idempotency.run(db, request, async (tx) => {
+    const payment = await tx.payment.findUnique({ where: { reservationId } });
+    if (!payment || payment.customerId !== customerId) {
+      throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
+    }
+    const carId = payment.carId;
+    if (!carId) throw new Error(`payment ${payment.id} has no carId: it predates car ids on payments`);
     const { count } = await tx.payment.updateMany({
       where: { id: payment.id, status: "REQUESTED" },
       data: { status: "PAID", cardLast4: last4, paidAt: new Date() },
@@ -80,13 +88,16 @@ export async function payReservation(db: PrismaClient, ctx: RequestContext, cust
         carId,
       }));
     }
-    return count;
-  });
-  const current = await db.payment.findUniqueOrThrow({ where: { id: payment.id } });
-  if (count === 1) log.info({ paymentId: current.id, amount: current.amount }, "payment paid");
-  if (current.status === "PAID") return current;
-  throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
-    reservationId,
-    status: current.status,
-  });
+    const current = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    if (current.status !== "PAID") {
+      throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
+        reservationId,
+        status: current.status,
+      });
+    }
+    return { current, paid: count === 1 };
+  }, ({ current }) => current.id);
+  if (outcome.replayed) return db.payment.findUniqueOrThrow({ where: { id: outcome.resultId } });
+  if (outcome.result.paid) log.info({ paymentId: outcome.result.current.id, amount: outcome.result.current.amount }, "payment paid");
+  return outcome.result.current;
 }

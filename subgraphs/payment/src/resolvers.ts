@@ -14,7 +14,7 @@ export const resolvers = {
   },
   Mutation: {
     payReservation: async (_: unknown, args: { input: PayReservationInput }, ctx: PaymentContext) => {
-      const payment = await payReservation(ctx.db, ctx, requireCustomer(ctx), args.input);
+      const payment = await payReservation(ctx.db, ctx.idempotency, ctx, requireCustomer(ctx), args.input);
       ctx.published();
       return payment;
     },

@@ -97,4 +97,16 @@ describe("payment subgraph", () => {
     expect(results.every((r) => r.data?.payReservation?.status === "PAID")).toBe(true);
     expect(ids.size).toBe(1);
   });
+
+  it("Idempotency-Key: a retried payment returns the first result; the same key with another card is BAD_USER_INPUT", async () => {
+    const { reservationId, payment } = await registered("idem-payer");
+    const key = randomUUID();
+    const pay = (cardNumber: string) => callSubgraph(url, PAY, { input: { reservationId, cardNumber } }, asCustomer("idem-payer"),
+      TEST_INTERNAL_SECRET, { "idempotency-key": key });
+    const first = await pay("4242 4242 4242 4242");
+    expect(first.data!.payReservation).toMatchObject({ id: payment.id, status: "PAID", cardLast4: "4242" });
+    // Same card written differently is the same input.
+    expect((await pay("4242-4242-4242-4242")).data!.payReservation).toMatchObject({ id: payment.id, status: "PAID" });
+    expect(errorCodes(await pay("5555555555554444"))).toEqual(["BAD_USER_INPUT"]);
+  });
 });

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { createLogger, createMetrics, startSubgraphService, type HttpService } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { ReservationEnv } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
@@ -31,6 +31,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
       registry: metrics.registry,
     }),
     limits: { maxRentalDays: env.MAX_RENTAL_DAYS, bookingHorizonDays: env.BOOKING_HORIZON_DAYS },
+    idempotency: createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) }),
     published: () => bus?.relay.kick(),
   };
   return startSubgraphService<ReservationContext>({
@@ -42,8 +43,11 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     extendContext: (base) => ({ ...base, deps, loaders: createLoaders(db) }),
     metrics,
     beforeListen: async (log) => log.info({ cars: await seedRateCard(db) }, "rate card seeded"),
-    startWorkers: (log) => (bus = startEventBus({
-      name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
-    })),
+    startWorkers: (log) => {
+      bus = startEventBus({
+        name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+      });
+      return closeAll([startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
+    },
   });
 }

@@ -1,6 +1,6 @@
 import { appendToOutbox, createEvent } from "@rentcar/events";
-import { conflict, isUuid, notFound, type RequestContext } from "@rentcar/platform";
-import type { PrismaClient, Reservation } from "./generated/prisma/client.ts";
+import { conflict, isUuid, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
+import type { Prisma, PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
 import { project } from "./my-reservations.ts";
@@ -19,6 +19,8 @@ export interface ReservationDeps {
   db: PrismaClient;
   payments: PaymentClient;
   limits: PeriodLimits;
+  /** Claims `Idempotency-Key`s in the same transaction as the mutation's write. */
+  idempotency: Idempotency;
   /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
   published(): void;
 }
@@ -31,21 +33,24 @@ export interface ReservationDeps {
  * breaker and, on success, withdraws the still-unpublished event; when that fails (payment slow, down, or breaker open) the reservation is still
  * accepted as PAYMENT_DELAYED and the outbox event registers the payment in the
  * background, which turns it RESERVED. Nothing is lost if this process dies at any point.
- * @throws BAD_USER_INPUT, NOT_FOUND (unknown car), CONFLICT (overlap).
+ * With an `Idempotency-Key` (`ctx.idempotencyKey`) the key is claimed in the insert's
+ * transaction: a retry returns the same reservation (current state), even after a crash.
+ * @throws BAD_USER_INPUT (period rules, reused key), NOT_FOUND (unknown car), CONFLICT (overlap).
  */
 export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, customerId: string, input: ReserveCarInput): Promise<Reservation> {
-  const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
-  const rate = await deps.db.carRate.findUnique({ where: { carId: input.carId } });
-  if (!rate?.active) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
-  const { reservation, registrationEventId } = await insertReservation(deps.db, {
+  const outcome = await insertReservation(deps, {
     customerId,
-    carId: input.carId,
-    pickupAt: period.pickupAt,
-    returnAt: period.returnAt,
-    amount: priceOf(rate.dailyRate, period),
-  });
+    key: ctx.idempotencyKey,
+    operation: "reserveCar",
+    input: { carId: input.carId, pickupAt: input.pickupAt, returnAt: input.returnAt },
+  }, input);
+  if (outcome.replayed) {
+    ctx.log.info({ reservationId: outcome.resultId }, "reserveCar replayed for its idempotency key");
+    return findOwnReservation(deps.db, customerId, outcome.resultId);
+  }
+  const { reservation, registrationEventId, days } = outcome.result;
   const log = ctx.log.child({ reservationId: reservation.id });
-  log.info({ carId: reservation.carId, amount: reservation.amount, days: period.days }, "reservation created");
+  log.info({ carId: reservation.carId, amount: reservation.amount, days }, "reservation created");
   try {
     const paymentId = await deps.payments.register(
       { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId },
@@ -75,26 +80,45 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   }
 }
 
-type NewReservation = Pick<Reservation, "customerId" | "carId" | "pickupAt" | "returnAt" | "amount">;
+interface InsertedReservation {
+  reservation: Reservation;
+  registrationEventId: string;
+  days: number;
+}
 
-/** Inserts the reservation and its PaymentRegistrationRequested outbox event atomically. */
-async function insertReservation(db: PrismaClient, data: NewReservation): Promise<{ reservation: Reservation; registrationEventId: string }> {
+/**
+ * Validates, prices and inserts the reservation with its PaymentRegistrationRequested outbox
+ * event in one transaction, which also claims the idempotency key (a replay skips all of it).
+ */
+async function insertReservation(deps: ReservationDeps, request: IdempotentRequest, input: ReserveCarInput): Promise<IdempotentOutcome<InsertedReservation>> {
   try {
-    return await db.$transaction(async (tx) => {
-      const reservation = await tx.reservation.create({ data: { ...data, status: "RESERVED" } });
+    return await deps.idempotency.run(deps.db, request, async (tx) => {
+      const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
+      const rate = await tx.carRate.findUnique({ where: { carId: input.carId } });
+      if (!rate?.active) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
+      const reservation = await tx.reservation.create({
+        data: {
+          customerId: request.customerId,
+          carId: input.carId,
+          pickupAt: period.pickupAt,
+          returnAt: period.returnAt,
+          amount: priceOf(rate.dailyRate, period),
+          status: "RESERVED",
+        },
+      });
       const event = createEvent("PaymentRegistrationRequested",
         { reservationId: reservation.id, customerId: reservation.customerId },
         { amount: reservation.amount, carId: reservation.carId });
       await appendToOutbox(tx, event);
       await project(tx, reservation.id);
-      return { reservation, registrationEventId: event.eventId };
-    });
+      return { reservation, registrationEventId: event.eventId, days: period.days };
+    }, ({ reservation }) => reservation.id);
   } catch (error) {
     if (!hasSqlState(error, EXCLUSION_VIOLATION)) throw error;
-    throw conflict(`car ${data.carId} is already reserved for an overlapping period`, {
-      carId: data.carId,
-      pickupAt: data.pickupAt.toISOString(),
-      returnAt: data.returnAt.toISOString(),
+    throw conflict(`car ${input.carId} is already reserved for an overlapping period`, {
+      carId: input.carId,
+      pickupAt: input.pickupAt.toISOString(),
+      returnAt: input.returnAt.toISOString(),
     });
   }
 }
@@ -103,13 +127,15 @@ async function insertReservation(db: PrismaClient, data: NewReservation): Promis
  * Cancels the caller's reservation: RESERVED or PAYMENT_DELAYED -> CANCELLED (the car's
  * period is free again at once) and ReservationCancelled is emitted in the same
  * transaction; payment then refunds or cancels, and rental cancels. Cancelling an
- * already cancelled reservation returns it unchanged.
- * @throws NOT_FOUND (not the caller's), CONFLICT (car already picked up, or COMPLETED).
+ * already cancelled reservation returns it unchanged. An `Idempotency-Key` is claimed in
+ * the same transaction (a retry returns the same reservation).
+ * @throws NOT_FOUND (not the caller's), CONFLICT (car already picked up, or COMPLETED), BAD_USER_INPUT (reused key).
  */
 export async function cancelReservation(deps: ReservationDeps, ctx: RequestContext, customerId: string, id: string): Promise<Reservation> {
-  const reservation = await findOwnReservation(deps.db, customerId, id);
-  if (reservation.status === "CANCELLED") return reservation;
-  const cancelled = await deps.db.$transaction(async (tx) => {
+  const request = { customerId, key: ctx.idempotencyKey, operation: "cancelReservation", input: { reservationId: id } };
+  const outcome = await deps.idempotency.run(deps.db, request, async (tx) => {
+    const reservation = await findOwnReservation(tx, customerId, id);
+    if (reservation.status === "CANCELLED") return { current: reservation, cancelled: false };
     const { count } = await tx.reservation.updateMany({
       where: { id: reservation.id, status: { in: [...ACTIVE_STATUSES] }, pickedUpAt: null },
       data: { status: "CANCELLED" },
@@ -120,24 +146,27 @@ export async function cancelReservation(deps: ReservationDeps, ctx: RequestConte
         { carId: reservation.carId, amount: reservation.amount }));
       await project(tx, reservation.id);
     }
-    return count === 1;
-  });
-  const current = await deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
-  if (cancelled) {
+    const current = await tx.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
+    if (current.status !== "CANCELLED") {
+      throw conflict(current.pickedUpAt
+        ? `reservation ${id} can no longer be cancelled: the car was picked up`
+        : `reservation ${id} is ${current.status} and can no longer be cancelled`, { reservationId: id, status: current.status });
+    }
+    return { current, cancelled: count === 1 };
+  }, ({ current }) => current.id);
+  if (outcome.replayed) return findOwnReservation(deps.db, customerId, outcome.resultId);
+  if (outcome.result.cancelled) {
     deps.published();
-    ctx.log.info({ reservationId: reservation.id }, "reservation cancelled");
+    ctx.log.info({ reservationId: id }, "reservation cancelled");
   }
-  if (current.status === "CANCELLED") return current;
-  throw conflict(current.pickedUpAt
-    ? `reservation ${id} can no longer be cancelled: the car was picked up`
-    : `reservation ${id} is ${current.status} and can no longer be cancelled`, { reservationId: id, status: current.status });
+  return outcome.result.current;
 }
 
 /**
  * The caller's reservation.
  * @throws NOT_FOUND when it does not exist or belongs to someone else (no existence leak).
  */
-export async function findOwnReservation(db: PrismaClient, customerId: string, id: string): Promise<Reservation> {
+export async function findOwnReservation(db: Prisma.TransactionClient, customerId: string, id: string): Promise<Reservation> {
   const reservation = isUuid(id) ? await db.reservation.findUnique({ where: { id } }) : null;
   if (!reservation || reservation.customerId !== customerId) throw notFound(`reservation ${id} not found`, { reservationId: id });
   return reservation;
