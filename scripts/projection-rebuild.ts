@@ -1,20 +1,24 @@
 /**
  * `npm run projection:rebuild`: rebuilds the reservation subgraph's "my reservations" read
  * model from the owning subgraphs (reservations from its database, payment and rental
- * statuses from their subgraphs). Idempotent. Env: RESERVATION_DATABASE_URL (or
- * DATABASE_URL), PAYMENT_URL, RENTAL_URL, INTERNAL_SECRET (local defaults otherwise).
+ * statuses from their subgraphs). Idempotent. Database, subgraph URLs and INTERNAL_SECRET
+ * come from the local stack configuration (by default the running `npm start`).
  */
 import { createPrismaAdapter } from "@rentcar/db";
-import { baseEnvSchema } from "@rentcar/platform";
+import { resolveToolConfig } from "@rentcar/platform/local-stack";
 import { rebuildProjection, ReservationPrismaClient } from "@rentcar/reservation";
+import { exitOnSignals, toolConfig } from "./tool-config.ts";
 
-const databaseUrl = process.env.RESERVATION_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/rentcar_reservation";
-const db = new ReservationPrismaClient({ adapter: createPrismaAdapter(databaseUrl, { max: 2 }) });
+const config = toolConfig("projection:rebuild", resolveToolConfig);
+const databaseUrl = config.databaseUrls.reservation;
+const db = new ReservationPrismaClient({ adapter: createPrismaAdapter(databaseUrl, { max: 2, connectionTimeoutMillis: 5_000 }) });
+exitOnSignals(() => db.$disconnect());
 try {
+  console.error(`projection:rebuild: reservation database ${new URL(databaseUrl).host}${new URL(databaseUrl).pathname}, payment ${config.subgraphUrls.payment}, rental ${config.subgraphUrls.rental}`);
   const result = await rebuildProjection(db, {
-    paymentUrl: process.env.PAYMENT_URL ?? "http://127.0.0.1:4002/graphql",
-    rentalUrl: process.env.RENTAL_URL ?? "http://127.0.0.1:4003/graphql",
-    internalSecret: baseEnvSchema.shape.INTERNAL_SECRET.parse(process.env.INTERNAL_SECRET),
+    paymentUrl: config.subgraphUrls.payment,
+    rentalUrl: config.subgraphUrls.rental,
+    internalSecret: config.internalSecret,
   });
   console.log(`projection rebuilt: ${result.checked} reservations checked, ${result.changed} rows changed`);
 } catch (error) {

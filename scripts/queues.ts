@@ -1,5 +1,6 @@
 /**
- * Operator view of the event queues (BullMQ on Redis). Uses REDIS_URL and QUEUE_PREFIX.
+ * Operator view of the event queues (BullMQ on Redis). Redis and the queue prefix come from
+ * the local stack configuration (REDIS_URL, QUEUE_PREFIX; by default the running `npm start`).
  *
  *   npm run queues                                   depth of every queue and its dead-letter queue
  *   npm run queues -- dead-letters <consumer>        list dead-lettered events with their reasons
@@ -10,12 +11,17 @@
  * idempotent (inbox), so an event that was in fact applied has no second effect.
  */
 import { deadLetterQueueName, queueName, type ConsumerName, type DeadLetter } from "@rentcar/events";
+import { resolveToolConfig } from "@rentcar/platform/local-stack";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { exitOnSignals, toolConfig } from "./tool-config.ts";
 
 const CONSUMERS: ConsumerName[] = ["reservation", "payment", "rental"];
-const connection = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-const prefix = process.env.QUEUE_PREFIX ?? "rentcar";
+const config = toolConfig("queues", resolveToolConfig);
+const redisUrl = config.redisUrl ?? "redis://127.0.0.1:6379";
+const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+const prefix = config.queuePrefix;
+exitOnSignals(async () => connection.disconnect());
 const open = (name: string) => new Queue(name, { connection, prefix });
 
 function consumerArg(value: string | undefined): ConsumerName {
@@ -78,7 +84,7 @@ try {
     process.exitCode = 2;
   }
 } catch (error) {
-  console.error(`queues: ${(error as Error).message} (REDIS_URL=${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"})`);
+  console.error(`queues: ${(error as Error).message} (REDIS_URL=${redisUrl})`);
   process.exitCode = 1;
 } finally {
   connection.disconnect();

@@ -1,27 +1,63 @@
 /**
- * `npm run watch -- <customerId> [reservationId]`: subscribes to myReservationChanged
- * through the router (graphql-ws) and prints every change live. ROUTER_WS_URL defaults
- * to ws://127.0.0.1:4000/graphql; the token is signed with JWT_SECRET (or the local default).
+ * `npm run -s watch -- <customerId> [reservationId]`: subscribes to myReservationChanged
+ * through the router (graphql-ws) and prints every change live. The router URL and the
+ * token secret come from the local stack configuration (PORT, JWT_SECRET; by default the
+ * running `npm start`). Gives up, saying so, when no router answers for WATCH_TIMEOUT_MS (30 s).
  */
-import { LOCAL_JWT_SECRET, signCustomerToken } from "@rentcar/platform";
+import { resolveToolConfig, secretMismatchWarning, signCustomerToken } from "@rentcar/platform/local-stack";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { exitOnSignals, toolConfig } from "./tool-config.ts";
 
 const [customerId, reservationId] = process.argv.slice(2);
 if (!customerId) {
-  console.error("usage: npm run watch -- <customerId> [reservationId]");
+  console.error("usage: npm run -s watch -- <customerId> [reservationId]");
   process.exit(2);
 }
-const url = process.env.ROUTER_WS_URL ?? "ws://127.0.0.1:4000/graphql";
-const token = await signCustomerToken(process.env.JWT_SECRET ?? LOCAL_JWT_SECRET, customerId);
+const config = toolConfig("watch", resolveToolConfig);
+const timeoutMs = Number(process.env.WATCH_TIMEOUT_MS ?? 30_000);
+const url = config.routerWsUrl;
+const warning = secretMismatchWarning(config);
+if (warning) console.error(`watch: ${warning}`);
+const token = await signCustomerToken(config.jwtSecret, customerId);
+
+/** Fails the watch when no connection is (re-)established within `timeoutMs`. */
+let giveUp: NodeJS.Timeout | undefined;
+const armGiveUp = () => {
+  giveUp ??= setTimeout(() => {
+    console.error(`watch: no router answered at ${url} within ${timeoutMs} ms; is npm start running (PORT=${config.ports.router})?`);
+    process.exit(1);
+  }, timeoutMs);
+};
+let everConnected = false;
 const client = createClient({
   url,
   webSocketImpl: WebSocket,
   connectionParams: { authorization: `Bearer ${token}` },
   retryAttempts: Infinity,
   shouldRetry: () => true,
-  on: { connected: () => console.log(`watching ${customerId}'s reservations on ${url} (Ctrl-C to stop)`) },
+  on: {
+    connecting: () => {
+      armGiveUp();
+      if (everConnected) console.error(`watch: connection lost; reconnecting to ${url} (gives up after ${timeoutMs} ms)`);
+    },
+    connected: () => {
+      clearTimeout(giveUp);
+      giveUp = undefined;
+      everConnected = true;
+      console.log(`watching ${customerId}'s reservations on ${url} (Ctrl-C to stop)`);
+    },
+  },
 });
+// Nothing to clean up but the socket: drop it at once (dispose() would wait for a pending connect).
+exitOnSignals(async () => {
+  try {
+    client.terminate();
+  } catch {
+    // not connected
+  }
+});
+console.error(`watch: connecting to ${url} ...`);
 const query = `subscription($id: ID) { myReservationChanged(reservationId: $id) {
   reservationId status paymentStatus rentalStatus version updatedAt
   reservation { amount car { model } }

@@ -41,6 +41,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
   return startHttpService({
     name: "router",
     port: env.PORT,
+    host: env.HOST,
     log,
     metrics,
     // The router owns no store; Redis carries the live changes it pushes to subscribers.

@@ -15,7 +15,7 @@ export function databaseNameOf(databaseUrl: string): string {
  * Creates the database named in `databaseUrl` unless it exists, connecting to the
  * `postgres` maintenance database of the same server with the same credentials.
  * Resolves true when this call created it. Safe to race: losing a concurrent CREATE
- * counts as "exists". A no-op for the `postgres` database itself (e.g. PGlite).
+ * counts as "exists". A no-op for the `postgres` database itself.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const name = databaseNameOf(databaseUrl);

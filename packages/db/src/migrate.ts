@@ -27,9 +27,7 @@ export interface MigrateOptions {
  *
  * Everything runs over ONE connection that holds `pg_advisory_lock(MIGRATION_LOCK_KEY)`
  * for the whole run, so concurrent callers (two pods, two test workers) queue up and
- * the later ones find nothing left to apply. One connection is also all PGlite
- * serves (see `startEmbeddedPostgres`, whose connection queue does the serialising
- * there, as all its clients share one session). Rejects with the engine's error when a
+ * the later ones find nothing left to apply. Rejects with the engine's error when a
  * migration fails; Prisma then marks it failed in `_prisma_migrations` and refuses to
  * continue until it is resolved (`prisma migrate resolve`).
  */

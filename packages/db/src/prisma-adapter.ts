@@ -1,8 +1,10 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 
 export interface PrismaAdapterOptions {
-  /** Pool size (pg's default is 10). Use 1 against the embedded PGlite server. */
+  /** Pool size (pg's default is 10). */
   max?: number;
+  /** How long to wait for a connection, in ms (pg's default: forever). */
+  connectionTimeoutMillis?: number;
 }
 
 /**
@@ -11,5 +13,9 @@ export interface PrismaAdapterOptions {
  * lazily on the first query and ended by `prisma.$disconnect()`.
  */
 export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterOptions = {}): PrismaPg {
-  return new PrismaPg({ connectionString: databaseUrl, ...(options.max === undefined ? {} : { max: options.max }) });
+  return new PrismaPg({
+    connectionString: databaseUrl,
+    ...(options.max === undefined ? {} : { max: options.max }),
+    ...(options.connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis: options.connectionTimeoutMillis }),
+  });
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import pg from "pg";
 import { dropDatabase } from "../src/index.ts";
 
@@ -83,4 +84,13 @@ export function insertReservation(
      VALUES (gen_random_uuid(), 'customer-1', $1, $2, $3, 100000, $4, now()) RETURNING id`,
     [carId, pickupAt, returnAt, status],
   );
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,7 +11,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from "../src/index.ts";
-import { scratchSpace } from "./helpers.ts";
+import { freePort, scratchSpace } from "./helpers.ts";
 
 // The client is generated inside the package (gitignored) so it resolves @prisma/client.
 const outputDir = path.join(import.meta.dirname, ".generated", "payment");
@@ -36,10 +36,19 @@ async function generatePaymentClient(): Promise<void> {
   generateClient(schemaPath);
 }
 
-/** Where the client is tried: the real server (pool of 2) and the embedded PGlite (pool of 1, as the local stack runs it). */
+/** Where the client is tried: the shared server and the embedded one `npm start` runs. */
 const targets = [
   { name: "PostgreSQL", max: 2, url: async () => scratch.database() },
-  { name: "embedded PGlite", max: 1, url: async () => (embedded = await startEmbeddedPostgres({ port: 0 })).url },
+  {
+    name: "embedded PostgreSQL",
+    max: 2,
+    url: async () => {
+      const dir = await scratch.dir("embedded-pg");
+      await chmod(dir, 0o755); // the server runs as user postgres when we are root
+      embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, "data"), port: await freePort() });
+      return embedded.urlFor("rentcar_payment");
+    },
+  },
 ];
 
 beforeAll(() => generatePaymentClient());

@@ -7,6 +7,8 @@ import { createClient } from "redis";
 export interface ResolvedRedis {
   url: string;
   source: "REDIS_URL" | "local" | "started";
+  /** PID of the redis-server this stack started. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -44,12 +46,13 @@ export async function resolveRedis(configuredUrl: string | undefined, dataDir: s
     );
   }
   const server = await startRedisServer(dataDir);
-  return { url: server.url, source: "started", stop: server.stop };
+  return { url: server.url, source: "started", pid: server.pid, stop: server.stop };
 }
 
 export interface RedisServer {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -66,10 +69,18 @@ export async function startRedisServer(dataDir: string, port?: number): Promise<
     "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
   ], { stdio: "ignore", detached: true });
   const url = `redis://127.0.0.1:${listenPort}`;
-  for (let i = 0; i < 50 && !(await answersPing(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  const deadline = Date.now() + 10_000;
+  while (!(await answersPing(url))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server did not answer PING on ${url} within 10 s${child.exitCode !== null ? ` (exited with code ${child.exitCode})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     url,
     port: listenPort,
+    pid: child.pid!,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");

@@ -7,8 +7,12 @@ export interface ServiceProcess {
   child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr), for test diagnostics. */
   output(): string;
-  /** Sends `signal` (SIGTERM: graceful) and resolves with the exit code (null if killed by a signal). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` (SIGTERM: graceful) and resolves with the exit code (null if killed by
+   * a signal). If it has not exited after `killAfterMs` (default 15 000), its whole process
+   * group gets SIGKILL.
+   */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
 }
 
 export interface StartProcessOptions {
@@ -51,14 +55,28 @@ export async function startProcess(options: StartProcessOptions): Promise<Servic
     name: options.name,
     child,
     output: () => output,
-    async stop(signal = "SIGTERM") {
+    async stop(signal = "SIGTERM", killAfterMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
-      return exited;
+      const timer = setTimeout(() => killGroup(child), killAfterMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
   await waitUntilReady(service, options.readyUrl, options.readyTimeoutMs ?? 60_000);
   return service;
+}
+
+/** SIGKILL to the child's process group (it runs detached, so the group is its own: tsx's esbuild goes too). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
 }
 
 async function waitUntilReady(service: ServiceProcess, url: string, timeoutMs: number): Promise<void> {

@@ -1,21 +1,34 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { provideDatabase, SUBGRAPH_NAMES, type StackDatabase, type SubgraphName } from "./databases.ts";
+import type { EmbeddedPostgres } from "@rentcar/db";
+import getPort from "get-port";
+import { provideDatabases, type StackDatabase, type SubgraphName } from "./databases.ts";
 import { resolveRedis, type ResolvedRedis } from "./redis-server.ts";
+import { RestartBackoff } from "./restart-backoff.ts";
 import { startProcess, repoRoot, type ServiceProcess } from "./service-process.ts";
+
+export type ServiceName = SubgraphName | "router" | "dashboard";
 
 export interface StackOptions {
   /** Router port (4000 locally); subgraphs listen on the given ports. */
   ports: { router: number } & Record<SubgraphName, number>;
-  /** Per-subgraph database URLs; a missing one gets an embedded PostgreSQL. */
+  /** Per-subgraph database URLs; the missing ones get a database on one embedded PostgreSQL. */
   databaseUrls: Partial<Record<SubgraphName, string>>;
+  /** Port of the embedded PostgreSQL on 127.0.0.1 (default: a free one). */
+  embeddedPostgresPort?: number;
   redisUrl?: string;
   /** Embedded database and Redis data (default `.data/` in the repo, git-ignored). */
   dataDir?: string;
-  /** Extra env for every service (JWT_SECRET, INTERNAL_SECRET, LOG_LEVEL, ...). */
+  /** The queue dashboard (bull-board) on this port with basic-auth credentials; none when omitted. */
+  dashboard?: { port: number; user: string; password: string };
+  /** Extra env for every service (JWT_SECRET, INTERNAL_SECRET, QUEUE_PREFIX, LOG_LEVEL, ...). */
   env?: Record<string, string>;
   /** Receives every service output line and the stack's own progress lines. */
   onLine?(service: string, line: string): void;
+  /** Restart a service that exits on its own, with exponential backoff (what `npm start` does). Default false. */
+  restartOnCrash?: boolean;
+  /** How long a service gets after SIGTERM before its process group is killed, in ms (default 15 000). */
+  stopTimeoutMs?: number;
 }
 
 export interface RestartOptions {
@@ -32,106 +45,160 @@ export interface Stack {
   routerUrl: string;
   /** GraphQL URL of each subgraph (direct, internal-token protected). */
   subgraphUrls: Record<SubgraphName, string>;
+  /** `http://127.0.0.1:<port>/queues` when the dashboard runs. */
+  dashboardUrl?: string;
   databases: StackDatabase[];
+  /** The embedded PostgreSQL server, when a database needed one. */
+  embeddedPostgres?: EmbeddedPostgres;
   redis: ResolvedRedis;
+  /** How long the start took, in ms: Redis + databases (migrated), then the services until ready. */
+  timings: { infraMs: number; servicesMs: number };
+  /** Running services in start order (subgraphs, router, dashboard). */
   services: ServiceProcess[];
   /** The running process of a service. */
-  service(name: SubgraphName | "router"): ServiceProcess;
+  service(name: ServiceName): ServiceProcess;
   /**
    * Stops a service with `signal` (SIGKILL simulates a crash) and starts it again with
    * the same env plus `envOverrides`, waiting until it is ready. Pass `restart: false` to leave it stopped.
    */
-  restart(name: SubgraphName | "router", options?: RestartOptions): Promise<void>;
+  restart(name: ServiceName, options?: RestartOptions): Promise<void>;
   /** Starts a stopped service again (after `restart(..., { restart: false })`). */
-  start(name: SubgraphName | "router", options?: Pick<RestartOptions, "envOverrides" | "waitFor">): Promise<void>;
+  start(name: ServiceName, options?: Pick<RestartOptions, "envOverrides" | "waitFor">): Promise<void>;
   /** Starts one more router process (a replica) on `port`, sharing everything else; stopped with the stack. */
   startRouterReplica(port: number): Promise<ServiceProcess>;
-  /** Stops the router first, then the subgraphs, then embedded databases and Redis. */
+  /** Stops the router and dashboard first, then the subgraphs, then the embedded database and Redis. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Start order: payment before reservation (reservation calls it), the router last. */
-const START_ORDER: readonly SubgraphName[] = ["rental", "payment", "reservation"];
-
-const ENTRY: Record<SubgraphName | "router", string> = {
+const ENTRY: Record<ServiceName, string> = {
   reservation: "subgraphs/reservation/src/main.ts",
   payment: "subgraphs/payment/src/main.ts",
   rental: "subgraphs/rental/src/main.ts",
   router: "router/src/main.ts",
+  dashboard: "packages/devstack/src/queue-dashboard-main.ts",
 };
+const SUBGRAPHS: readonly SubgraphName[] = ["rental", "payment", "reservation"];
 
 /**
- * Brings up the whole supergraph as separate processes: databases (given or embedded)
- * migrated, Redis resolved, then rental, payment, reservation and the router, each
- * started only after the previous one is ready (`/health/ready`).
+ * Brings up the whole supergraph as separate processes, as fast as the machine allows:
+ * Redis and the databases (given, or one embedded PostgreSQL; migrated) in parallel, then
+ * every service at once (none needs another to start: the router reads the committed
+ * supergraph, reservation calls payment only per request), each waited for on `/health/ready`.
  * @throws Error naming the step that failed; whatever was started is stopped again.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = options.dataDir ?? fileURLToPath(new URL(".data/", repoRoot));
   const say = (line: string) => options.onLine?.("stack", line);
-  const cleanup: (() => Promise<void>)[] = [];
+  const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+  const envs = new Map<ServiceName, Record<string, string>>();
+  const byName = new Map<ServiceName, ServiceProcess>();
   const services: ServiceProcess[] = [];
-  const envs = new Map<SubgraphName | "router", Record<string, string>>();
-  const byName = new Map<SubgraphName | "router", ServiceProcess>();
-  const stop = async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
-    cleanup.length = 0;
+  const replicas: ServiceProcess[] = [];
+  /** Services stopped on purpose (restart/stop): their exit is not a crash. */
+  const stoppedOnPurpose = new WeakSet<ServiceProcess>();
+  const backoff = new RestartBackoff();
+  let stopping = false;
+  const infra: { redis?: ResolvedRedis; stopDatabases?: () => Promise<void> } = {};
+  const stopService = async (service: ServiceProcess, signal: NodeJS.Signals = "SIGTERM") => {
+    stoppedOnPurpose.add(service);
+    await service.stop(signal, stopTimeoutMs);
   };
-  try {
-    const redis = await resolveRedis(options.redisUrl, resolve(dataDir, "redis"));
-    cleanup.push(redis.stop);
-    say(`redis: ${redis.url} (${redis.source})`);
-    const databases: StackDatabase[] = [];
-    for (const name of SUBGRAPH_NAMES) {
-      const db = await provideDatabase(name, options.databaseUrls[name], dataDir);
-      cleanup.push(db.stop);
-      databases.push(db);
-      say(`${name} database: ${db.source}${db.applied.length ? `, applied ${db.applied.join(", ")}` : ", migrations up to date"}`);
-    }
-    // Services stop before the databases (cleanup runs in reverse), router first.
-    cleanup.push(async () => {
-      for (const service of [...byName.values()].reverse()) await service.stop();
+  const stop = onceOnly(async () => {
+    stopping = true;
+    backoff.cancelAll();
+    const running = (names: ServiceName[]) => [...byName.entries()].filter(([name]) => names.includes(name)).map(([, s]) => s);
+    await Promise.all([...replicas, ...running(["router", "dashboard"])].map((s) => stopService(s).catch(() => {})));
+    await Promise.all(running([...SUBGRAPHS]).map((s) => stopService(s).catch(() => {})));
+    await Promise.all([infra.stopDatabases?.(), infra.redis?.stop()].map((p) => p?.catch(() => {})));
+  });
+
+  const launch = async (name: ServiceName, env: Record<string, string>, waitFor: "ready" | "live" = "ready") => {
+    const service = await startService(name, options, env, waitFor);
+    envs.set(name, env);
+    byName.set(name, service);
+    const index = services.findIndex((s) => s.name === name);
+    if (index >= 0) services.splice(index, 1, service);
+    else services.push(service);
+    service.child.once("exit", (code, signal) => {
+      if (stopping || stoppedOnPurpose.has(service) || byName.get(name) !== service) return;
+      if (!options.restartOnCrash) {
+        say(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+        return;
+      }
+      const delay = backoff.next(name);
+      say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${(delay / 1000).toFixed(1)} s`);
+      backoff.schedule(name, delay, async () => {
+        if (stopping) return;
+        await launch(name, env).then(
+          () => backoff.startedAt(name),
+          (error: Error) => say(`${name} restart failed: ${error.message.split("\n")[0]}`),
+        );
+      });
     });
-    const common = { REDIS_URL: redis.url, ...options.env };
-    const url = (port: number) => `http://127.0.0.1:${port}`;
-    for (const name of START_ORDER) {
-      const db = databases.find((d) => d.name === name)!;
-      const env = {
-        ...common,
-        PORT: String(options.ports[name]),
-        DATABASE_URL: db.url,
-        ...(db.source === "embedded" ? { DATABASE_POOL_MAX: "1" } : {}),
-        ...(name === "reservation" ? { PAYMENT_URL: `${url(options.ports.payment)}/graphql` } : {}),
-      };
-      envs.set(name, env);
-      const service = await startService(name, options, env);
-      byName.set(name, service);
-      services.push(service);
+    return service;
+  };
+
+  const t0 = Date.now();
+  try {
+    // Both at once; each records how to stop it as soon as it is up, so a failure of the other cleans it up.
+    const [redisResult, databasesResult] = await Promise.allSettled([
+      resolveRedis(options.redisUrl, resolve(dataDir, "redis")).then((r) => (infra.redis = r)),
+      provideDatabases({
+        urls: options.databaseUrls,
+        dataDir,
+        embeddedPort: options.embeddedPostgresPort ?? (await getPort()),
+      }).then((p) => ((infra.stopDatabases = p.stop), p)),
+    ]);
+    if (redisResult.status === "rejected") throw redisResult.reason;
+    if (databasesResult.status === "rejected") throw databasesResult.reason;
+    const [redis, provided] = [redisResult.value, databasesResult.value];
+    say(`redis: ${redis.url} (${redis.source})`);
+    if (provided.embedded) say(`embedded PostgreSQL on 127.0.0.1:${provided.embedded.port}${provided.embedded.initialised ? " (new cluster)" : ""}`);
+    for (const db of provided.databases) {
+      say(`${db.name} database: ${db.source}${db.applied.length ? `, applied ${db.applied.join(", ")}` : ", migrations up to date"}`);
     }
+    const t1 = Date.now();
+    const url = (port: number) => `http://127.0.0.1:${port}`;
+    const common = { REDIS_URL: redis.url, HOST: "127.0.0.1", ...options.env };
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, `${url(options.ports[name])}/graphql`])) as Record<SubgraphName, string>;
     const routerEnv = {
       ...common,
       PORT: String(options.ports.router),
-      RESERVATION_URL: `${url(options.ports.reservation)}/graphql`,
-      PAYMENT_URL: `${url(options.ports.payment)}/graphql`,
-      RENTAL_URL: `${url(options.ports.rental)}/graphql`,
+      RESERVATION_URL: subgraphUrls.reservation,
+      PAYMENT_URL: subgraphUrls.payment,
+      RENTAL_URL: subgraphUrls.rental,
     };
-    const router = await startService("router", options, routerEnv);
-    services.push(router);
-    byName.set("router", router);
-    envs.set("router", routerEnv);
+    const starts: Promise<unknown>[] = SUBGRAPHS.map((name) => {
+      const db = provided.databases.find((d) => d.name === name)!;
+      return launch(name, {
+        ...common,
+        PORT: String(options.ports[name]),
+        DATABASE_URL: db.url,
+        ...(name === "reservation" ? { PAYMENT_URL: subgraphUrls.payment } : {}),
+      });
+    });
+    starts.push(launch("router", routerEnv));
+    if (options.dashboard) {
+      const { port, user, password } = options.dashboard;
+      starts.push(launch("dashboard", { ...common, PORT: String(port), QUEUE_DASHBOARD_USER: user, QUEUE_DASHBOARD_PASSWORD: password }));
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    // Start order in `services` (subgraphs, router, dashboard), whatever order they became ready in.
+    const order: ServiceName[] = [...SUBGRAPHS, "router", "dashboard"];
+    services.sort((a, b) => order.indexOf(a.name as ServiceName) - order.indexOf(b.name as ServiceName));
+
     const start: Stack["start"] = async (name, { envOverrides = {}, waitFor = "ready" } = {}) => {
-      const service = await startService(name, options, { ...envs.get(name)!, ...envOverrides }, waitFor);
-      byName.set(name, service);
-      services.splice(services.findIndex((s) => s.name === name), 1, service);
+      await launch(name, { ...envs.get(name)!, ...envOverrides }, waitFor);
     };
     return {
       routerUrl: `${url(options.ports.router)}/graphql`,
-      subgraphUrls: {
-        reservation: `${url(options.ports.reservation)}/graphql`,
-        payment: `${url(options.ports.payment)}/graphql`,
-        rental: `${url(options.ports.rental)}/graphql`,
-      },
-      databases,
+      subgraphUrls,
+      ...(options.dashboard ? { dashboardUrl: `${url(options.dashboard.port)}/queues` } : {}),
+      timings: { infraMs: t1 - t0, servicesMs: Date.now() - t1 },
+      databases: provided.databases,
+      ...(provided.embedded ? { embeddedPostgres: provided.embedded } : {}),
       redis,
       services,
       stop,
@@ -139,11 +206,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       service: (name) => byName.get(name)!,
       async startRouterReplica(port) {
         const replica = await startService("router", options, { ...routerEnv, PORT: String(port) });
-        cleanup.splice(cleanup.length, 0, () => replica.stop().then(() => {}));
+        replicas.push(replica);
         return replica;
       },
       async restart(name, { signal = "SIGTERM", envOverrides = {}, restart = true, waitFor = "ready" } = {}) {
-        await byName.get(name)!.stop(signal);
+        await stopService(byName.get(name)!, signal);
         if (restart) await start(name, { envOverrides, waitFor });
       },
     };
@@ -154,7 +221,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 }
 
 async function startService(
-  name: SubgraphName | "router",
+  name: ServiceName,
   options: StackOptions,
   env: Record<string, string>,
   waitFor: "ready" | "live" = "ready",
@@ -169,4 +236,9 @@ async function startService(
   });
   options.onLine?.("stack", `${name} ready`);
   return service;
+}
+
+function onceOnly(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatServiceLine } from "../src/log-format.ts";
 import { resolveRedis } from "../src/redis-server.ts";
+import { RestartBackoff } from "../src/restart-backoff.ts";
 
 describe("local stack helpers", () => {
   it("uses REDIS_URL when it answers and refuses one that does not", async () => {
@@ -15,5 +16,18 @@ describe("local stack helpers", () => {
     expect(line).toContain("payment paid");
     expect(line).toContain("r-1");
     expect(formatServiceLine("stack", "plain text")).toBe("[stack      ] plain text");
+  });
+
+  it("restarts a crashing service after 1 s, 2 s, 4 s … up to 30 s, and from 1 s again once it stayed up a minute", () => {
+    let now = 0;
+    const backoff = new RestartBackoff(1_000, 30_000, 60_000, () => now);
+    expect([1, 2, 3, 4, 5, 6, 7].map(() => backoff.next("payment"))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(backoff.next("rental")).toBe(1_000); // per service
+    backoff.startedAt("payment");
+    now += 59_000;
+    expect(backoff.next("payment")).toBe(30_000); // crashed again within a minute
+    backoff.startedAt("payment");
+    now += 60_000;
+    expect(backoff.next("payment")).toBe(1_000);
   });
 });

@@ -7,6 +7,8 @@ import { z } from "zod";
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Address the HTTP server listens on: all interfaces in a container; `npm start` passes 127.0.0.1. */
+  HOST: z.string().min(1).default("0.0.0.0"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   /** Key prefix of the BullMQ queues in Redis (tests use a unique one per run). */
   QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/).default("rentcar"),

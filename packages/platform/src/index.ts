@@ -16,3 +16,4 @@ export * from "./timeout.ts";
 export * from "./sql-client.ts";
 export * from "./idempotency.ts";
 export * from "./periodic-task.ts";
+export * from "./local-stack-config.ts";

@@ -10,7 +10,7 @@ export function subgraphEnvSchema(name: string, defaultPort: number) {
     PORT: portSchema(defaultPort),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
       .default(`postgresql://postgres@127.0.0.1:5432/rentcar_${name}`),
-    /** Connection pool size; 1 for the embedded (PGlite) database of the local stack. */
+    /** Connection pool size (per process). */
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
   });
 }

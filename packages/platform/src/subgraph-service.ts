@@ -86,6 +86,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
   const service = await startHttpService({
     name: options.name,
     port: env.PORT,
+    host: env.HOST,
     log,
     metrics,
     readiness: [{ name: "database", check: () => db.$executeRawUnsafe("SELECT 1") }, redisReadiness(redis)],

@@ -11,16 +11,21 @@ export interface RebuildSources {
 }
 
 const BATCH = 200;
+/** How long one subgraph call may take, in ms. */
+const CALL_TIMEOUT_MS = 10_000;
 
 /** Asks a subgraph for `Reservation.<field> { status }` of many reservations in one `_entities` call. */
 async function statusesFrom(url: string, field: "payment" | "rental", ids: string[], secret: string): Promise<Map<string, string | null>> {
   const response = await fetch(url, {
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     method: "POST",
     headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, { issuer: "reservation" }) },
     body: JSON.stringify({
       query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Reservation { id ${field} { status } } } }`,
       variables: { r: ids.map((id) => ({ __typename: "Reservation", id })) },
     }),
+  }).catch((error: Error) => {
+    throw new Error(`${field} subgraph at ${url}: ${error.name === "TimeoutError" ? `no answer within ${CALL_TIMEOUT_MS} ms` : error.message}`);
   });
   const body = (await response.json()) as { data?: { _entities: ({ id: string } & Record<string, { status: string } | null>)[] }; errors?: { message: string }[] };
   if (!body.data) throw new Error(`${field} subgraph: ${body.errors?.map((e) => e.message).join("; ") ?? response.status}`);

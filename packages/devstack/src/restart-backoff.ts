@@ -1,0 +1,45 @@
+/**
+ * Restart delays for crashed services, as a process manager would: 1 s, 2 s, 4 s, …
+ * capped at 30 s; a service that stayed up for a minute since its last restart starts
+ * again from 1 s.
+ */
+export class RestartBackoff {
+  private readonly attempts = new Map<string, number>();
+  private readonly upSince = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly firstMs = 1_000,
+    private readonly maxMs = 30_000,
+    private readonly stableMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The delay before the next restart of `name`, in ms (and counts the attempt). */
+  next(name: string): number {
+    const since = this.upSince.get(name);
+    if (since !== undefined && this.now() - since >= this.stableMs) this.attempts.delete(name);
+    const attempt = this.attempts.get(name) ?? 0;
+    this.attempts.set(name, attempt + 1);
+    return Math.min(this.maxMs, this.firstMs * 2 ** attempt);
+  }
+
+  /** Records that `name` is up again (the stability clock starts). */
+  startedAt(name: string): void {
+    this.upSince.set(name, this.now());
+  }
+
+  /** Runs `fn` after `delayMs`, unless {@link cancelAll} is called first. */
+  schedule(_name: string, delayMs: number, fn: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void fn();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  cancelAll(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
