@@ -26,7 +26,9 @@ export async function startTestStack(env: Record<string, string> = {}, redisUrl 
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
     redisUrl,
-    env: { JWT_SECRET, INTERNAL_SECRET: E2E_INTERNAL_SECRET, LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix, ...env },
+    env: { JWT_SECRET, INTERNAL_SECRET: E2E_INTERNAL_SECRET, LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix,
+      // Tests reserve many unpaid cars per customer; e2e/test/unpaid-holds.test.ts sets the real limit.
+      MAX_UNPAID_HOLDS: "1000", ...env },
   });
   const tokens = new Map<string, string>();
   return {

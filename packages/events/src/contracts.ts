@@ -10,9 +10,16 @@ const krw = z.number().int().nonnegative();
 /** Payload schema of each event type: the single source of truth for producers and consumers. */
 export const eventPayloads = {
   /** reservation -> payment: register the REQUESTED payment (retried until it exists). */
-  PaymentRegistrationRequested: z.object({ amount: krw.positive(), carId: z.string().min(1) }),
+  PaymentRegistrationRequested: z.object({
+    amount: krw.positive(),
+    carId: z.string().min(1),
+    /** Deadline of the unpaid hold (UTC); optional only so events queued before it existed stay valid. */
+    expiresAt: z.iso.datetime().optional(),
+  }),
   /** payment -> reservation: the payment exists (a PAYMENT_DELAYED reservation becomes RESERVED). */
   PaymentRegistered: z.object({ paymentId: uuid, amount: krw }),
+  /** payment -> reservation: the unpaid hold reached its deadline before payment; cancel the reservation (reason EXPIRED). */
+  PaymentExpired: z.object({ paymentId: uuid, expiredAt: z.iso.datetime() }),
   /** payment -> rental: the customer paid; the car can be prepared (Rental READY). */
   PaymentCompleted: z.object({ paymentId: uuid, amount: krw, carId: z.string().min(1) }),
   /** reservation -> payment: the customer cancelled; refund or cancel the payment. */

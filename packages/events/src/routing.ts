@@ -8,6 +8,7 @@ export const ROUTES: Record<EventType, readonly ConsumerName[]> = {
   PaymentRegistrationRequested: ["payment"],
   PaymentRegistered: ["reservation"],
   PaymentCompleted: ["rental", "reservation"],
+  PaymentExpired: ["reservation"],
   ReservationCancelled: ["payment"],
   PaymentCancelled: ["rental", "reservation"],
   RentalReady: ["reservation"],

@@ -34,6 +34,12 @@ export type BaseEnv = z.infer<typeof baseEnvSchema>;
 export const mutationSafetyEnv = {
   /** How long an `Idempotency-Key` is remembered, in hours (at least 24: a client may retry for a day). */
   IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().min(24).default(24),
+  /** How long an unpaid reservation holds its car, in seconds; then payment expires it and reservation cancels it (reason EXPIRED). */
+  UNPAID_HOLD_SECONDS: z.coerce.number().int().positive().default(1_800),
+  /** Unpaid reservations a customer may hold at once; the next reserveCar is LIMIT_EXCEEDED. */
+  MAX_UNPAID_HOLDS: z.coerce.number().int().positive().default(3),
+  /** How often payment looks for unpaid holds past their deadline, in ms (bounds how late an expiry can be). */
+  HOLD_EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).default(1_000),
   /**
    * Test-only fault injection: the name of a keyed mutation (`reserveCar`, `payReservation`,
    * `cancelReservation`) after whose commit the process kills itself (SIGKILL) before answering,

@@ -7,6 +7,8 @@ export const ErrorCode = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
+  /** A per-customer limit is reached (e.g. MAX_UNPAID_HOLDS unpaid reservations). */
+  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
@@ -26,5 +28,7 @@ export const notFound = (message: string, details?: Record<string, unknown>) =>
   domainError(ErrorCode.NOT_FOUND, message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   domainError(ErrorCode.CONFLICT, message, details);
+export const limitExceeded = (message: string, details?: Record<string, unknown>) =>
+  domainError(ErrorCode.LIMIT_EXCEEDED, message, details);
 export const serviceUnavailable = (message: string, details?: Record<string, unknown>) =>
   domainError(ErrorCode.SERVICE_UNAVAILABLE, message, details);

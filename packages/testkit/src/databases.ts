@@ -38,6 +38,8 @@ export function testSubgraphEnv(databaseUrl: string, extra: Record<string, strin
     INTERNAL_SECRET: TEST_INTERNAL_SECRET,
     QUEUE_PREFIX: TEST_QUEUE_PREFIX,
     NODE_ENV: "test",
+    // Tests reserve many unpaid cars per customer; the hold limit has its own tests (which set it).
+    MAX_UNPAID_HOLDS: "1000",
     ...extra,
   };
 }

@@ -6,6 +6,7 @@ import type { PaymentEnv } from "./env.ts";
 import { paymentEventHandlers } from "./event-handlers.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { createLoaders } from "./loaders.ts";
+import { startHoldExpiry } from "./hold-expiry.ts";
 import { resolvers } from "./resolvers.ts";
 
 /** SDL of the payment subgraph (also read by `npm run compose`). */
@@ -27,7 +28,11 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
       bus = startEventBus({
         name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
       });
-      return closeAll([startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
+      return closeAll([
+        startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),
+        startHoldExpiry({ db, intervalMs: env.HOLD_EXPIRY_SWEEP_MS, log, published: () => bus?.relay.kick() }),
+        bus,
+      ]);
     },
   });
 }

@@ -15,6 +15,7 @@ async function onPaymentRegistrationRequested(event: DomainEvent<"PaymentRegistr
     customerId: event.customerId,
     amount: event.payload.amount,
     carId: event.payload.carId,
+    expiresAt: event.payload.expiresAt ? new Date(event.payload.expiresAt) : null,
   });
   await appendToOutbox(tx, createEvent("PaymentRegistered", event, { paymentId: payment.id, amount: payment.amount }));
 }

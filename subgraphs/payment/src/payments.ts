@@ -10,6 +10,8 @@ export interface RegisterPaymentInput {
   amount: number;
   /** The reserved car, passed on to rental with PaymentCompleted. */
   carId: string;
+  /** Deadline of the unpaid hold (UTC): not paid by then, the payment expires. Absent: no deadline. */
+  expiresAt?: Date | null | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function upsertRequestedPayment(db: PrismaClient | Prisma.Transacti
   // INSERT ... ON CONFLICT DO NOTHING: the synchronous call and the background
   // registration may race; unlike upsert this never fails (nor aborts a transaction).
   await db.payment.createMany({
-    data: [{ reservationId: input.reservationId, customerId: input.customerId, amount: input.amount, carId: input.carId }],
+    data: [{ reservationId: input.reservationId, customerId: input.customerId, amount: input.amount, carId: input.carId, expiresAt: input.expiresAt ?? null }],
     skipDuplicates: true,
   });
   const payment = await db.payment.findUniqueOrThrow({ where: { reservationId: input.reservationId } });
@@ -58,7 +60,7 @@ export interface PayReservationInput {
  * An `Idempotency-Key` is claimed in the same transaction (its fingerprint is an HMAC, so the
  * card number is not stored); a retry with it returns the same payment.
  * @throws BAD_USER_INPUT (card, id, reused key), NOT_FOUND (no payment of this customer for the
- *   reservation), CONFLICT (payment cancelled or refunded).
+ *   reservation), CONFLICT (payment cancelled or refunded, or its hold expired: `extensions.reason` EXPIRED).
  */
 export async function payReservation(db: PrismaClient, idempotency: Idempotency, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
   const last4 = cardLast4(input.cardNumber);
@@ -77,9 +79,12 @@ export async function payReservation(db: PrismaClient, idempotency: Idempotency,
     }
     const carId = payment.carId;
     if (!carId) throw new Error(`payment ${payment.id} has no carId: it predates car ids on payments`);
+    // Paid only before the hold's deadline: this conditional update and the expiry sweep's
+    // (hold-expiry.ts) change the same row, so a payment is PAID or expired, never both.
+    const now = new Date();
     const { count } = await tx.payment.updateMany({
-      where: { id: payment.id, status: "REQUESTED" },
-      data: { status: "PAID", cardLast4: last4, paidAt: new Date() },
+      where: { id: payment.id, status: "REQUESTED", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      data: { status: "PAID", cardLast4: last4, paidAt: now },
     });
     if (count === 1) {
       await appendToOutbox(tx, createEvent("PaymentCompleted", payment, {
@@ -89,6 +94,13 @@ export async function payReservation(db: PrismaClient, idempotency: Idempotency,
       }));
     }
     const current = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    if (current.expiresAt && current.expiresAt <= now && (current.status === "REQUESTED" || (current.status === "CANCELLED" && current.updatedAt >= current.expiresAt))) {
+      throw conflict(`the unpaid hold of reservation ${reservationId} expired at ${current.expiresAt.toISOString()}; it is cancelled`, {
+        reservationId,
+        status: current.status,
+        reason: "EXPIRED",
+      });
+    }
     if (current.status !== "PAID") {
       throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
         reservationId,

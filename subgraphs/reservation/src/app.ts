@@ -31,6 +31,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
       registry: metrics.registry,
     }),
     limits: { maxRentalDays: env.MAX_RENTAL_DAYS, bookingHorizonDays: env.BOOKING_HORIZON_DAYS },
+    holds: { unpaidHoldSeconds: env.UNPAID_HOLD_SECONDS, maxUnpaidHolds: env.MAX_UNPAID_HOLDS },
     idempotency: createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) }),
     published: () => bus?.relay.kick(),
   };

@@ -1,6 +1,7 @@
 import type { DomainEvent, EventHandlers } from "@rentcar/events";
 import type { Prisma } from "./generated/prisma/client.ts";
 import { project } from "./my-reservations.ts";
+import { cancelActive } from "./reservations.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -25,12 +26,31 @@ async function onCarReturned(event: DomainEvent<"CarReturned">, tx: Tx): Promise
   await project(tx, event.reservationId, { rentalStatus: "RETURNED" });
 }
 
+/** Payment reported the payment: the reservation is no longer an unpaid hold (MAX_UNPAID_HOLDS). */
+async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
+  await tx.reservation.updateMany({ where: { id: event.reservationId, paidAt: null }, data: { paidAt: new Date(event.occurredAt) } });
+  await project(tx, event.reservationId, { paymentStatus: "PAID" });
+}
+
+/**
+ * Payment expired the unpaid hold (it alone decides paid vs expired, on its payment row): the
+ * reservation is cancelled with reason EXPIRED through the normal cancellation step (its
+ * ReservationCancelled finds the payment already CANCELLED). A reservation the customer
+ * cancelled meanwhile keeps reason CUSTOMER; the view learns the payment is CANCELLED either way.
+ */
+async function onPaymentExpired(event: DomainEvent<"PaymentExpired">, tx: Tx): Promise<void> {
+  const reservation = await tx.reservation.findUnique({ where: { id: event.reservationId } });
+  if (reservation) await cancelActive(tx, reservation, "EXPIRED");
+  await project(tx, event.reservationId, { paymentStatus: "CANCELLED" });
+}
+
 /** Events the reservation subgraph consumes (the last four only feed the read model). */
 export const reservationEventHandlers: EventHandlers<Tx> = {
   PaymentRegistered: onPaymentRegistered,
   CarPickedUp: onCarPickedUp,
   CarReturned: onCarReturned,
-  PaymentCompleted: async (event, tx) => { await project(tx, event.reservationId, { paymentStatus: "PAID" }); },
+  PaymentCompleted: onPaymentCompleted,
+  PaymentExpired: onPaymentExpired,
   PaymentCancelled: async (event, tx) => { await project(tx, event.reservationId, { paymentStatus: event.payload.outcome }); },
   RentalReady: async (event, tx) => { await project(tx, event.reservationId, { rentalStatus: "READY" }); },
   RentalCancelled: async (event, tx) => { await project(tx, event.reservationId, { rentalStatus: "CANCELLED" }); },

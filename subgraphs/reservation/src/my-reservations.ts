@@ -44,15 +44,17 @@ export interface ProjectionChange {
 export async function project(tx: Tx, reservationId: string, change: ProjectionChange = {}): Promise<MyReservation | null> {
   const reservation = await tx.reservation.findUnique({ where: { id: reservationId } });
   if (!reservation) return null;
-  const [row] = await tx.$queryRawUnsafe<{ payment_status: string | null; rental_status: string | null; status: string; version: number }[]>(
-    `SELECT status, payment_status, rental_status, version FROM my_reservation WHERE reservation_id = $1::uuid FOR UPDATE`,
+  const [row] = await tx.$queryRawUnsafe<{ payment_status: string | null; rental_status: string | null; status: string; cancellation_reason: string | null; version: number }[]>(
+    `SELECT status, payment_status, rental_status, cancellation_reason, version FROM my_reservation WHERE reservation_id = $1::uuid FOR UPDATE`,
     reservationId,
   );
   const paymentStatus = advance(row?.payment_status ?? null, change.paymentStatus, PAYMENT_RANK);
   const rentalStatus = advance(row?.rental_status ?? null, change.rentalStatus, RENTAL_RANK);
   const status = overallStatus(reservation.status, paymentStatus, rentalStatus);
-  if (row && row.status === status && row.payment_status === paymentStatus && row.rental_status === rentalStatus) return null;
-  const fields = { status, paymentStatus, rentalStatus, version: (row?.version ?? 0) + 1, updatedAt: new Date() };
+  const cancellationReason = status === "CANCELLED" ? (reservation.cancellationReason ?? null) : null;
+  if (row && row.status === status && row.payment_status === paymentStatus && row.rental_status === rentalStatus
+    && row.cancellation_reason === cancellationReason) return null;
+  const fields = { status, paymentStatus, rentalStatus, cancellationReason, version: (row?.version ?? 0) + 1, updatedAt: new Date() };
   const updated = await tx.myReservation.upsert({
     where: { reservationId },
     create: { reservationId, customerId: reservation.customerId, carId: reservation.carId, createdAt: reservation.createdAt, ...fields },

@@ -11,6 +11,8 @@ export interface PaymentRegistration {
   /** KRW. */
   amount: number;
   carId: string;
+  /** Deadline of the unpaid hold; payment enforces it (README "Unpaid holds expire"). */
+  expiresAt: Date;
 }
 
 /** The payment subgraph could not register the payment (down, slow, refused, or the breaker is open). */

@@ -59,8 +59,10 @@ export async function rebuildProjection(db: PrismaClient, sources: RebuildSource
       const status = overallStatus(reservation.status, paymentStatus, rentalStatus);
       const wrote = await db.$transaction(async (tx) => {
         const row = await tx.myReservation.findUnique({ where: { reservationId: reservation.id } });
-        if (row && row.status === status && row.paymentStatus === paymentStatus && row.rentalStatus === rentalStatus) return false;
-        const fields = { status, paymentStatus, rentalStatus, version: (row?.version ?? 0) + 1, updatedAt: new Date() };
+        const cancellationReason = status === "CANCELLED" ? (reservation.cancellationReason ?? null) : null;
+        if (row && row.status === status && row.paymentStatus === paymentStatus && row.rentalStatus === rentalStatus
+          && row.cancellationReason === cancellationReason) return false;
+        const fields = { status, paymentStatus, rentalStatus, cancellationReason, version: (row?.version ?? 0) + 1, updatedAt: new Date() };
         const updated = await tx.myReservation.upsert({
           where: { reservationId: reservation.id },
           create: { reservationId: reservation.id, customerId: reservation.customerId, carId: reservation.carId, createdAt: reservation.createdAt, ...fields },

@@ -1,6 +1,6 @@
 import { appendToOutbox, createEvent } from "@rentcar/events";
-import { conflict, isUuid, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
-import type { Prisma, PrismaClient, Reservation } from "./generated/prisma/client.ts";
+import { conflict, isUuid, limitExceeded, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
+import type { CancellationReason, Prisma, PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
 import { project } from "./my-reservations.ts";
@@ -15,12 +15,21 @@ export interface ReserveCarInput {
   returnAt: Date;
 }
 
+/** Unpaid-hold rules (UNPAID_HOLD_SECONDS, MAX_UNPAID_HOLDS from the platform config). */
+export interface HoldLimits {
+  /** How long an unpaid reservation holds its car, in seconds. */
+  unpaidHoldSeconds: number;
+  /** Unpaid reservations one customer may hold at once. */
+  maxUnpaidHolds: number;
+}
+
 export interface ReservationDeps {
   db: PrismaClient;
   payments: PaymentClient;
   limits: PeriodLimits;
   /** Claims `Idempotency-Key`s in the same transaction as the mutation's write. */
   idempotency: Idempotency;
+  holds: HoldLimits;
   /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
   published(): void;
 }
@@ -35,7 +44,10 @@ export interface ReservationDeps {
  * background, which turns it RESERVED. Nothing is lost if this process dies at any point.
  * With an `Idempotency-Key` (`ctx.idempotencyKey`) the key is claimed in the insert's
  * transaction: a retry returns the same reservation (current state), even after a crash.
- * @throws BAD_USER_INPUT (period rules, reused key), NOT_FOUND (unknown car), CONFLICT (overlap).
+ * A customer holds at most MAX_UNPAID_HOLDS unpaid reservations; each is held UNPAID_HOLD_SECONDS
+ * (`holdExpiresAt`, handed to payment, which expires it: see payment's hold-expiry.ts).
+ * @throws BAD_USER_INPUT (period rules, reused key), NOT_FOUND (unknown car), CONFLICT (overlap),
+ *   LIMIT_EXCEEDED (too many unpaid holds).
  */
 export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, customerId: string, input: ReserveCarInput): Promise<Reservation> {
   const outcome = await insertReservation(deps, {
@@ -53,7 +65,7 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   log.info({ carId: reservation.carId, amount: reservation.amount, days }, "reservation created");
   try {
     const paymentId = await deps.payments.register(
-      { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId },
+      { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId, expiresAt: reservation.holdExpiresAt! },
       ctx.requestId,
     );
     await deps.db.$transaction(async (tx) => {
@@ -96,6 +108,7 @@ async function insertReservation(deps: ReservationDeps, request: IdempotentReque
       const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
       const rate = await tx.carRate.findUnique({ where: { carId: input.carId } });
       if (!rate?.active) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
+      await assertUnpaidHoldAvailable(tx, request.customerId, deps.holds.maxUnpaidHolds);
       const reservation = await tx.reservation.create({
         data: {
           customerId: request.customerId,
@@ -104,11 +117,12 @@ async function insertReservation(deps: ReservationDeps, request: IdempotentReque
           returnAt: period.returnAt,
           amount: priceOf(rate.dailyRate, period),
           status: "RESERVED",
+          holdExpiresAt: new Date(Date.now() + deps.holds.unpaidHoldSeconds * 1000),
         },
       });
       const event = createEvent("PaymentRegistrationRequested",
         { reservationId: reservation.id, customerId: reservation.customerId },
-        { amount: reservation.amount, carId: reservation.carId });
+        { amount: reservation.amount, carId: reservation.carId, expiresAt: reservation.holdExpiresAt!.toISOString() });
       await appendToOutbox(tx, event);
       await project(tx, reservation.id);
       return { reservation, registrationEventId: event.eventId, days: period.days };
@@ -124,6 +138,43 @@ async function insertReservation(deps: ReservationDeps, request: IdempotentReque
 }
 
 /**
+ * Refuses a new hold when the customer already holds `max` unpaid reservations (active, not
+ * paid, not picked up). A transaction-scoped advisory lock per customer serialises this
+ * check-then-insert, so concurrent reserveCar calls of one customer cannot all pass it.
+ * @throws LIMIT_EXCEEDED (MAX_UNPAID_HOLDS).
+ */
+async function assertUnpaidHoldAvailable(tx: Prisma.TransactionClient, customerId: string, max: number): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended('unpaid-holds:' || $1, 0))`, customerId);
+  const held = await tx.reservation.count({
+    where: { customerId, status: { in: [...ACTIVE_STATUSES] }, paidAt: null, pickedUpAt: null },
+  });
+  if (held >= max) {
+    throw limitExceeded(`you already hold ${held} unpaid reservations (at most ${max}); pay or cancel one first`, { limit: max, field: "MAX_UNPAID_HOLDS" });
+  }
+}
+
+/**
+ * The cancellation saga's first step, shared by the customer's cancelReservation and the
+ * expiry of an unpaid hold (PaymentExpired): an active reservation not picked up (and, for
+ * EXPIRED, not paid) becomes CANCELLED with its reason, and ReservationCancelled is emitted in
+ * the same transaction (payment refunds or cancels, rental cancels).
+ * @returns false when the reservation was no longer cancellable (nothing written).
+ */
+export async function cancelActive(tx: Prisma.TransactionClient, reservation: Reservation, reason: CancellationReason): Promise<boolean> {
+  const { count } = await tx.reservation.updateMany({
+    where: { id: reservation.id, status: { in: [...ACTIVE_STATUSES] }, pickedUpAt: null, ...(reason === "EXPIRED" ? { paidAt: null } : {}) },
+    data: { status: "CANCELLED", cancellationReason: reason },
+  });
+  if (count === 1) {
+    await appendToOutbox(tx, createEvent("ReservationCancelled",
+      { reservationId: reservation.id, customerId: reservation.customerId },
+      { carId: reservation.carId, amount: reservation.amount }));
+    await project(tx, reservation.id);
+  }
+  return count === 1;
+}
+
+/**
  * Cancels the caller's reservation: RESERVED or PAYMENT_DELAYED -> CANCELLED (the car's
  * period is free again at once) and ReservationCancelled is emitted in the same
  * transaction; payment then refunds or cancels, and rental cancels. Cancelling an
@@ -136,23 +187,14 @@ export async function cancelReservation(deps: ReservationDeps, ctx: RequestConte
   const outcome = await deps.idempotency.run(deps.db, request, async (tx) => {
     const reservation = await findOwnReservation(tx, customerId, id);
     if (reservation.status === "CANCELLED") return { current: reservation, cancelled: false };
-    const { count } = await tx.reservation.updateMany({
-      where: { id: reservation.id, status: { in: [...ACTIVE_STATUSES] }, pickedUpAt: null },
-      data: { status: "CANCELLED" },
-    });
-    if (count === 1) {
-      await appendToOutbox(tx, createEvent("ReservationCancelled",
-        { reservationId: reservation.id, customerId },
-        { carId: reservation.carId, amount: reservation.amount }));
-      await project(tx, reservation.id);
-    }
+    const cancelled = await cancelActive(tx, reservation, "CUSTOMER");
     const current = await tx.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
     if (current.status !== "CANCELLED") {
       throw conflict(current.pickedUpAt
         ? `reservation ${id} can no longer be cancelled: the car was picked up`
         : `reservation ${id} is ${current.status} and can no longer be cancelled`, { reservationId: id, status: current.status });
     }
-    return { current, cancelled: count === 1 };
+    return { current, cancelled };
   }, ({ current }) => current.id);
   if (outcome.replayed) return findOwnReservation(deps.db, customerId, outcome.resultId);
   if (outcome.result.cancelled) {

@@ -1,0 +1,54 @@
+import { appendToOutbox, createEvent } from "@rentcar/events";
+import { startPeriodicTask, type Logger, type PeriodicTask } from "@rentcar/platform";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+
+interface DuePayment {
+  id: string;
+  reservation_id: string;
+  customer_id: string;
+  expires_at: Date;
+}
+
+/**
+ * Expires REQUESTED payments whose hold deadline (`expires_at`) has passed: REQUESTED ->
+ * CANCELLED and PaymentExpired (reservation then cancels the reservation, reason EXPIRED) in one
+ * transaction. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas never expire one twice
+ * and a payReservation holding the row is never waited for: if it pays, the row is no longer
+ * REQUESTED; if it has not, it finds the row expired (its own condition checks the deadline too).
+ * The deadline is a column, so neither a restart nor a Redis outage loses it.
+ * @returns how many payments expired.
+ */
+export async function expireUnpaidPayments(db: PrismaClient, batchSize = 100, now = new Date()): Promise<number> {
+  return db.$transaction(async (tx) => {
+    const due = await tx.$queryRawUnsafe<DuePayment[]>(
+      `SELECT id, reservation_id, customer_id, expires_at FROM payment
+       WHERE status = 'REQUESTED' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      now, batchSize,
+    );
+    if (due.length === 0) return 0;
+    await tx.payment.updateMany({ where: { id: { in: due.map((p) => p.id) }, status: "REQUESTED" }, data: { status: "CANCELLED" } });
+    for (const payment of due) {
+      await appendToOutbox(tx, createEvent("PaymentExpired",
+        { reservationId: payment.reservation_id, customerId: payment.customer_id },
+        { paymentId: payment.id, expiredAt: payment.expires_at.toISOString() }));
+    }
+    return due.length;
+  });
+}
+
+/** Runs {@link expireUnpaidPayments} every `intervalMs` (HOLD_EXPIRY_SWEEP_MS) until closed. */
+export function startHoldExpiry(options: { db: PrismaClient; intervalMs: number; log: Logger; published(): void }): PeriodicTask {
+  return startPeriodicTask({
+    name: "hold-expiry",
+    intervalMs: options.intervalMs,
+    log: options.log,
+    run: async () => {
+      let expired = 0;
+      for (let batch = await expireUnpaidPayments(options.db); batch > 0; batch = await expireUnpaidPayments(options.db)) {
+        expired += batch;
+        options.published();
+      }
+      if (expired > 0) options.log.info({ expired }, "unpaid holds expired");
+    },
+  });
+}
