@@ -65,12 +65,16 @@ describe.each(targets)("generated Prisma client + createPrismaAdapter on $name",
     const { PrismaClient } = (await import(path.join(outputDir, "client", "client.ts"))) as {
       PrismaClient: new (options: { adapter: unknown }) => PaymentClient;
     };
-    const prisma = new PrismaClient({ adapter: createPrismaAdapter(url, { max }) });
+    const statements: string[] = [];
+    const prisma = new PrismaClient({ adapter: createPrismaAdapter(url, { max, onStatement: (sql) => statements.push(sql) }) });
     try {
       const reservationId = "00000000-0000-4000-8000-000000000001";
       const created = await prisma.payment.create({ data: { reservationId, customerId: "customer-1", amount: 90000 } });
       expect(created).toMatchObject({ status: "REQUESTED", amount: 90000 });
       expect(await prisma.payment.findUniqueOrThrow({ where: { reservationId } })).toMatchObject({ id: created.id });
+      // Every statement is reported (what db_statements_total on /metrics counts).
+      expect(statements.some((sql) => /^INSERT INTO "public"."payment"/.test(sql))).toBe(true);
+      expect(statements.some((sql) => /^SELECT .* FROM "public"."payment"/.test(sql))).toBe(true);
     } finally {
       await prisma.$disconnect();
     }

@@ -6,6 +6,10 @@ export interface Metrics {
   registry: Registry;
   operations: Counter<"operation" | "type" | "outcome">;
   operationSeconds: Histogram<"operation" | "type">;
+  /** SQL statements sent to the service's database, by kind (begin | commit | rollback | other). */
+  dbStatements: Counter<"kind">;
+  /** Counts one statement by its SQL text: pass as `onStatement` to `createPrismaAdapter`. */
+  countStatement(sql: string): void;
 }
 
 /** Creates the registry with Node default metrics, labelled `service`. */
@@ -26,7 +30,18 @@ export function createMetrics(service: string): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  return { registry, operations, operationSeconds };
+  const dbStatements = new Counter({
+    name: "db_statements_total",
+    help: "SQL statements sent to this service's database, by kind (begin | commit | rollback | other)",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const byKind = { begin: dbStatements.labels("begin"), commit: dbStatements.labels("commit"), rollback: dbStatements.labels("rollback"), other: dbStatements.labels("other") };
+  const countStatement = (sql: string) => {
+    const word = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
+    (word === "begin" || word === "commit" || word === "rollback" ? byKind[word] : byKind.other).inc();
+  };
+  return { registry, operations, operationSeconds, dbStatements, countStatement };
 }
 
 /** Apollo plugin counting every operation and observing its latency. */

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { closeAll, crashAfterCommit, createIdempotency, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, startIdempotencyPruner, createMetrics, databasePoolOptions, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
 import type { PaymentEnv } from "./env.ts";
 import { paymentEventHandlers } from "./event-handlers.ts";
@@ -14,7 +14,8 @@ export const paymentTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
 /** Starts the payment subgraph (`/graphql` on `env.PORT`), its outbox relay and its event consumer. */
 export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService> {
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
+  const metrics = createMetrics("payment");
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
   let bus: EventBus | undefined;
   const idempotency = createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) });
   return startSubgraphService<PaymentContext>({
@@ -23,6 +24,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
     typeDefs: paymentTypeDefsUrl,
     resolvers,
     db,
+    metrics,
     extendContext: (base) => ({ ...base, db, idempotency, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     startWorkers: (log) => {
       bus = startEventBus({

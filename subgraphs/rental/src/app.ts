@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { startSubgraphService, type HttpService } from "@rentcar/platform";
+import { createMetrics, databasePoolOptions, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
 import type { RentalEnv } from "./env.ts";
 import { rentalEventHandlers } from "./event-handlers.ts";
@@ -14,7 +14,8 @@ export const rentalTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
 /** Starts the rental subgraph: seeds the fleet, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
+  const metrics = createMetrics("rental");
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
   let bus: EventBus | undefined;
   return startSubgraphService<RentalContext>({
     name: "rental",
@@ -22,6 +23,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     typeDefs: rentalTypeDefsUrl,
     resolvers,
     db,
+    metrics,
     extendContext: (base) => ({ ...base, db, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
     startWorkers: (log) => (bus = startEventBus({

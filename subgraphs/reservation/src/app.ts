@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { ReservationEnv } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
@@ -16,8 +16,8 @@ export const reservationTypeDefsUrl = new URL("schema.graphql", import.meta.url)
 
 /** Starts the reservation subgraph: seeds the rate card, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startReservationSubgraph(env: ReservationEnv): Promise<HttpService> {
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, { max: env.DATABASE_POOL_MAX }) });
   const metrics = createMetrics("reservation");
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
   let bus: EventBus | undefined;
   const deps: ReservationDeps = {
     db,
