@@ -33,7 +33,8 @@ export const scenario: Scenario = {
     const { stack } = ctx;
     const ids = await paidReservations(stack, CUSTOMER, ctx.pick(50, 5), ctx.signal);
     const hive = await startHiveGateway(stack, ctx.cleanup);
-    stack.addProcess({ name: "hive-gateway", pid: hive.pid });
+    const unmeasure = stack.addProcess({ name: "hive-gateway", pid: hive.pid });
+    ctx.cleanup.add("stop measuring the peer gateway", async () => unmeasure());
     ctx.record("RSS idle hive-gateway", rssMb(hive.pid) ?? Number.NaN, "MB");
     const gateways: Record<"ours" | "hive", GraphQLHttpClient> = { ours: stack.router, hive: stack.client(hive.url) };
     const auth = await stack.auth(CUSTOMER);

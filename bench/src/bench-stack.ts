@@ -47,7 +47,8 @@ export interface BenchStack {
   nextSlot(carId?: string): Slot;
   /** Router, subgraphs and any process a scenario registered (e.g. a peer gateway). */
   processes(): MeasuredProcess[];
-  addProcess(process: MeasuredProcess): void;
+  /** Adds a process to the measured ones; the returned function removes it (call it when the process stops). */
+  addProcess(process: MeasuredProcess): () => void;
 }
 
 const HOUR = 3_600_000;
@@ -133,7 +134,10 @@ export async function startBenchStack(options: {
       ...stack.services.filter((s) => s.child.pid !== undefined && s.child.exitCode === null).map((s) => ({ name: s.name, pid: s.child.pid! })),
       ...extra,
     ],
-    addProcess: (p) => { extra.push(p); },
+    addProcess: (p) => {
+      extra.push(p);
+      return () => { extra.splice(extra.indexOf(p), 1); };
+    },
   };
 }
 
