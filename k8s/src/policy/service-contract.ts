@@ -38,6 +38,10 @@ export const NUMERIC_ENV: Readonly<Record<string, number>> = {
   PAYMENT_TIMEOUT_MS: 1,
   MAX_RENTAL_DAYS: 1,
   BOOKING_HORIZON_DAYS: 1,
+  UNPAID_HOLD_SECONDS: 1,
+  MAX_UNPAID_HOLDS: 1,
+  HOLD_EXPIRY_SWEEP_MS: 100,
+  IDEMPOTENCY_KEY_RETENTION_HOURS: 24,
   PAYMENT_BREAKER_THRESHOLD: 1,
   PAYMENT_BREAKER_HALF_OPEN_MS: 1,
   EVENT_LOCK_MS: 1000,
@@ -57,9 +61,11 @@ export const DEPLOYABLES: readonly Deployable[] = [
     secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"],
     valueEnv: { ...COMMON_VALUE_ENV, PORT: "4001", PAYMENT_URL: "http://payment:4002/graphql", PAYMENT_TIMEOUT_MS: "600" },
     serviceUrlEnv: ["PAYMENT_URL"],
-    knownEnv: [...SUBGRAPH_ENV, "PAYMENT_URL", "PAYMENT_TIMEOUT_MS", "PAYMENT_BREAKER_THRESHOLD", "PAYMENT_BREAKER_HALF_OPEN_MS", "MAX_RENTAL_DAYS", "BOOKING_HORIZON_DAYS"],
+    knownEnv: [...SUBGRAPH_ENV, "PAYMENT_URL", "PAYMENT_TIMEOUT_MS", "PAYMENT_BREAKER_THRESHOLD", "PAYMENT_BREAKER_HALF_OPEN_MS", "MAX_RENTAL_DAYS", "BOOKING_HORIZON_DAYS",
+      // packages/platform mutationSafetyEnv (FAULT_CRASH_AFTER_COMMIT is test-only: deliberately unknown here).
+      "UNPAID_HOLD_SECONDS", "MAX_UNPAID_HOLDS", "IDEMPOTENCY_KEY_RETENTION_HOURS"],
   },
-  { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
+  { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [], knownEnv: [...SUBGRAPH_ENV, "HOLD_EXPIRY_SWEEP_MS", "IDEMPOTENCY_KEY_RETENTION_HOURS"] },
   { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
 ];
 

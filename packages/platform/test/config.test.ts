@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseEnv } from "../src/config.ts";
+import { ConfigError, mutationSafetyEnv, parseEnv, refuseTestOnlySettingsInProduction } from "../src/config.ts";
 import { subgraphEnvSchema } from "../src/subgraph-env.ts";
 
 describe("env config", () => {
@@ -20,5 +20,13 @@ describe("env config", () => {
         expect((error as Error).message).toContain(name);
       }
     }
+  });
+
+  it("defaults the hold limits and refuses the test-only crash fault in production", () => {
+    const schema = subgraphEnvSchema("reservation", 4001).extend(mutationSafetyEnv).superRefine(refuseTestOnlySettingsInProduction);
+    expect(parseEnv(schema, {})).toMatchObject({ UNPAID_HOLD_SECONDS: 1800, MAX_UNPAID_HOLDS: 3, HOLD_EXPIRY_SWEEP_MS: 1000, IDEMPOTENCY_KEY_RETENTION_HOURS: 24 });
+    expect(parseEnv(schema, { FAULT_CRASH_AFTER_COMMIT: "reserveCar" }).FAULT_CRASH_AFTER_COMMIT).toBe("reserveCar");
+    expect(() => parseEnv(schema, { NODE_ENV: "production", FAULT_CRASH_AFTER_COMMIT: "reserveCar" })).toThrow(/FAULT_CRASH_AFTER_COMMIT/);
+    expect(() => parseEnv(schema, { IDEMPOTENCY_KEY_RETENTION_HOURS: "1", MAX_UNPAID_HOLDS: "0" })).toThrow(/IDEMPOTENCY_KEY_RETENTION_HOURS[\s\S]*MAX_UNPAID_HOLDS|MAX_UNPAID_HOLDS[\s\S]*IDEMPOTENCY_KEY_RETENTION_HOURS/);
   });
 });
