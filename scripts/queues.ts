@@ -10,7 +10,7 @@
  * <consumer> is reservation, payment or rental. Replaying is safe: consumers are
  * idempotent (inbox), so an event that was in fact applied has no second effect.
  */
-import { deadLetterQueueName, queueName, type ConsumerName, type DeadLetter } from "@rentcar/events";
+import { deadLetterQueueName, queueName, replayDeadLetters, type ConsumerName, type DeadLetter } from "@rentcar/events";
 import { resolveToolConfig } from "@rentcar/platform/local-stack";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -58,18 +58,8 @@ async function retryFailed(consumer: ConsumerName) {
   console.log(`retrying ${failed} failed job(s) of ${queueName(consumer)}`);
 }
 
-async function replayDeadLetters(consumer: ConsumerName) {
-  const dlq = open(deadLetterQueueName(consumer));
-  const target = open(queueName(consumer));
-  let replayed = 0;
-  for (const job of await dlq.getJobs(["waiting", "delayed"])) {
-    const letter = job.data as DeadLetter;
-    const data = letter.data as { type?: string; eventId?: string };
-    // A new job id: the original one may still be held by BullMQ as failed/completed.
-    await target.add(data?.type ?? "replay", letter.data, { jobId: `${data?.eventId ?? job.id}-replay-${job.id}`, attempts: 12, backoff: { type: "exponential", delay: 500 } });
-    await job.remove();
-    replayed++;
-  }
+async function replay(consumer: ConsumerName) {
+  const replayed = await replayDeadLetters(connection, prefix, consumer);
   console.log(`replayed ${replayed} dead letter(s) onto ${queueName(consumer)}`);
 }
 
@@ -78,7 +68,7 @@ try {
   if (!command) await depths();
   else if (command === "dead-letters") await listDeadLetters(consumerArg(arg));
   else if (command === "retry") await retryFailed(consumerArg(arg));
-  else if (command === "replay-dead-letters") await replayDeadLetters(consumerArg(arg));
+  else if (command === "replay-dead-letters") await replay(consumerArg(arg));
   else {
     console.error("usage: npm run queues [-- dead-letters|retry|replay-dead-letters <consumer>]");
     process.exitCode = 2;

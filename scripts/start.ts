@@ -7,6 +7,7 @@
 import { formatServiceLine, residentMemory, startStack, type Stack } from "@rentcar/devstack";
 import {
   ConfigError,
+  LOCAL_DASHBOARD_PASSWORD,
   LOCAL_JWT_SECRET,
   baseEnvSchema,
   readRunningStack,
@@ -97,6 +98,7 @@ try {
     embeddedPostgresPort: config.ports.postgres,
     redisUrl: config.redisUrl,
     dataDir: config.dataDir,
+    dashboard: { port: config.ports.dashboard, user: config.dashboard.user, password: config.dashboard.password },
     env: {
       JWT_SECRET: config.jwtSecret,
       INTERNAL_SECRET: config.internalSecret,
@@ -128,6 +130,9 @@ writeRunningStack(config.dataDir, {
   defaultSecrets,
 });
 
+const credentials = config.dashboard.password === LOCAL_DASHBOARD_PASSWORD
+  ? `user ${config.dashboard.user}, password ${config.dashboard.password}`
+  : `user ${config.dashboard.user}, password from QUEUE_DASHBOARD_PASSWORD`;
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 const warmth = running.embeddedPostgres ? (running.embeddedPostgres.initialised ? "cold: new database cluster" : "warm: existing data") : "your databases";
 const memoryMb = () => (residentMemory([process.pid, ...running.services.map((s) => s.child.pid!), running.embeddedPostgres?.pid ?? 0, running.redis.pid ?? 0].filter(Boolean)) / 2 ** 20).toFixed(0);
@@ -138,6 +143,7 @@ console.log(`
   Router:   ${running.routerUrl}   (open it in a browser: GraphiQL)
   Token:    npm run -s token -- alice    (then send "Authorization: Bearer <token>")
   Watch:    npm run -s watch -- alice    (live changes of alice's reservations)
+  Queues:   ${running.dashboardUrl}   (${credentials})
   Database: ${running.embeddedPostgres ? `embedded PostgreSQL, psql ${running.embeddedPostgres.urlFor("rentcar_reservation")}` : "the given *_DATABASE_URL"}
   Stop:     Ctrl-C (a crashed service is restarted with backoff)
 `);

@@ -1,5 +1,5 @@
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import { createLogger, createMetrics, metricsPlugin, startHttpService, type HttpService } from "@rentcar/platform";
 import type { GraphQLSchema } from "graphql";
@@ -9,11 +9,11 @@ import express from "express";
 import { routerContext, type RouterContext } from "./context.ts";
 import type { RouterEnv } from "./env.ts";
 import { createGateway } from "./gateway.ts";
+import { ideEnabled, mountIde } from "./ide.ts";
 
 /**
  * Starts the federation router on `env.PORT`: `/graphql` (queries and mutations planned
- * by `@apollo/gateway` over the committed supergraph; the Apollo Sandbox landing page on
- * GET from a browser), graphql-ws subscriptions on the same path, plus `/health/*` and `/metrics`.
+ * by `@apollo/gateway` over the committed supergraph; GraphiQL on GET from a browser, see ide.ts), graphql-ws subscriptions on the same path, plus `/health/*` and `/metrics`.
  */
 export async function startRouter(env: RouterEnv): Promise<HttpService> {
   const log = createLogger("router", env.LOG_LEVEL);
@@ -27,9 +27,10 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     gateway,
     plugins: [
       metricsPlugin(metrics),
-      ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      // The browser page is our offline GraphiQL (ide.ts), not Apollo's CDN-loaded Sandbox.
+      ApolloServerPluginLandingPageDisabled(),
     ],
-    // Introspection feeds the landing page; the schema is public API, so keeping it on is deliberate.
+    // Introspection feeds GraphiQL; the schema is public API, so keeping it on is deliberate.
     introspection: true,
     // Our own SIGTERM handling drains HTTP first; Apollo's would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
@@ -50,6 +51,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app, server) {
       subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, jwtSecret: env.JWT_SECRET, log });
+      if (ideEnabled(env)) mountIde(app);
       app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: ({ req }) => routerContext(env.JWT_SECRET, log, {
           authorization: req.header("authorization"),

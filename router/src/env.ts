@@ -14,6 +14,8 @@ export const routerEnvSchema = baseEnvSchema.extend({
   RESERVATION_URL: optionalUrl,
   PAYMENT_URL: optionalUrl,
   RENTAL_URL: optionalUrl,
+  /** GraphiQL at GET /graphql in a browser (ide.ts): default on, off when NODE_ENV=production. */
+  GRAPHIQL: z.enum(["on", "off"]).optional(),
 }).superRefine((env, ctx) => {
   if (env.NODE_ENV !== "production") return;
   if (env.JWT_SECRET === LOCAL_JWT_SECRET) ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "the local default secret is not allowed in production" });

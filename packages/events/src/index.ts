@@ -7,3 +7,4 @@ export * from "./redis-connection.ts";
 export * from "./routing.ts";
 export * from "./sql-client.ts";
 export * from "./event-bus.ts";
+export * from "./dead-letter-replay.ts";
