@@ -1,32 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { FLEET } from "@rentcar/domain";
-import { pruneIdempotencyKeys, type HttpService } from "@rentcar/platform";
-import { paymentEnvSchema, startPaymentSubgraph } from "@rentcar/payment";
-import { callSubgraph, createTestDatabase, errorCodes, TEST_INTERNAL_SECRET, testSubgraphEnv, type TestDatabase } from "@rentcar/testkit";
+import { pruneIdempotencyKeys } from "@rentcar/platform";
+import { callSubgraph, errorCodes, TEST_INTERNAL_SECRET } from "@rentcar/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reservationEnvSchema, startReservationSubgraph } from "../src/index.ts";
+import { startSubgraphPair, type SubgraphPair } from "./pair.ts";
 
 // Idempotency-Key on reserveCar and cancelReservation (README "The saga": idempotent mutations).
-let reservationDb: TestDatabase;
-let paymentDb: TestDatabase;
-let payment: HttpService;
-let reservation: HttpService;
+let pair: SubgraphPair;
 let url: string;
 
 beforeAll(async () => {
-  [reservationDb, paymentDb] = await Promise.all([createTestDatabase("reservation"), createTestDatabase("payment")]);
-  payment = await startPaymentSubgraph(paymentEnvSchema.parse(testSubgraphEnv(paymentDb.url)));
-  reservation = await startReservationSubgraph(reservationEnvSchema.parse(testSubgraphEnv(reservationDb.url, {
-    PAYMENT_URL: `${payment.url}/graphql`,
-    DATABASE_POOL_MAX: "20",
-  })));
-  url = `${reservation.url}/graphql`;
+  pair = await startSubgraphPair();
+  url = `${pair.reservation.url}/graphql`;
 });
 afterAll(async () => {
-  await reservation?.shutdown("test done");
-  await payment?.shutdown("test done");
-  await Promise.all([reservationDb?.drop(), paymentDb?.drop()]);
+  await pair?.close();
 });
 
 const RESERVE = `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id carId pickupAt status } }`;
@@ -41,7 +30,7 @@ function period(startDay: number, days: number) {
 }
 
 async function sql<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: reservationDb.url });
+  const client = new pg.Client({ connectionString: pair.reservationDb.url });
   await client.connect();
   try {
     return (await client.query(text, values)).rows as T[];
@@ -135,7 +124,7 @@ describe("idempotency key retention", () => {
     await sql(`INSERT INTO idempotency_key (customer_id, key, operation, fingerprint, result_id, created_at) VALUES
       ($1, 'old', 'reserveCar', 'f', 'r', now() - interval '25 hours'),
       ($1, 'young', 'reserveCar', 'f', 'r', now() - interval '23 hours')`, [customer]);
-    const client = new pg.Client({ connectionString: reservationDb.url });
+    const client = new pg.Client({ connectionString: pair.reservationDb.url });
     await client.connect();
     try {
       const db = {

@@ -1,30 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { FLEET } from "@rentcar/domain";
-import type { HttpService } from "@rentcar/platform";
-import { paymentEnvSchema, startPaymentSubgraph } from "@rentcar/payment";
-import { callSubgraph, createTestDatabase, errorCodes, TEST_INTERNAL_SECRET, testSubgraphEnv, type TestDatabase } from "@rentcar/testkit";
+import { callSubgraph, errorCodes, TEST_INTERNAL_SECRET } from "@rentcar/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reservationEnvSchema, startReservationSubgraph } from "../src/index.ts";
+import { startSubgraphPair, type SubgraphPair } from "./pair.ts";
 
 // MAX_UNPAID_HOLDS (README "Unpaid holds expire"); expiry itself is in e2e/test/unpaid-holds.test.ts.
-let reservationDb: TestDatabase;
-let paymentDb: TestDatabase;
-let payment: HttpService;
-let reservation: HttpService;
+let pair: SubgraphPair;
 
 beforeAll(async () => {
-  [reservationDb, paymentDb] = await Promise.all([createTestDatabase("reservation"), createTestDatabase("payment")]);
-  payment = await startPaymentSubgraph(paymentEnvSchema.parse(testSubgraphEnv(paymentDb.url)));
-  reservation = await startReservationSubgraph(reservationEnvSchema.parse(testSubgraphEnv(reservationDb.url, {
-    PAYMENT_URL: `${payment.url}/graphql`,
-    DATABASE_POOL_MAX: "20",
-    MAX_UNPAID_HOLDS: "3",
-  })));
+  pair = await startSubgraphPair({ MAX_UNPAID_HOLDS: "3" });
 });
 afterAll(async () => {
-  await reservation?.shutdown("test done");
-  await payment?.shutdown("test done");
-  await Promise.all([reservationDb?.drop(), paymentDb?.drop()]);
+  await pair?.close();
 });
 
 const DAY = 86_400_000;
@@ -35,13 +22,13 @@ function period() {
   return { pickupAt: new Date(start).toISOString(), returnAt: new Date(start + DAY).toISOString() };
 }
 const reserve = (customerId: string, carId: string) =>
-  callSubgraph(`${reservation.url}/graphql`, `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id status holdExpiresAt } }`,
+  callSubgraph(`${pair.reservation.url}/graphql`, `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id status holdExpiresAt } }`,
     { input: { carId, ...period() } }, { issuer: "router", customerId }, TEST_INTERNAL_SECRET);
 const cancel = (customerId: string, id: string) =>
-  callSubgraph(`${reservation.url}/graphql`, `mutation($id: ID!) { cancelReservation(reservationId: $id) { status cancellationReason } }`,
+  callSubgraph(`${pair.reservation.url}/graphql`, `mutation($id: ID!) { cancelReservation(reservationId: $id) { status cancellationReason } }`,
     { id }, { issuer: "router", customerId }, TEST_INTERNAL_SECRET);
 const pay = (customerId: string, reservationId: string) =>
-  callSubgraph(`${payment.url}/graphql`, `mutation($input: PayReservationInput!) { payReservation(input: $input) { status } }`,
+  callSubgraph(`${pair.payment.url}/graphql`, `mutation($input: PayReservationInput!) { payReservation(input: $input) { status } }`,
     { input: { reservationId, cardNumber: "4242424242424242" } }, { issuer: "router", customerId }, TEST_INTERNAL_SECRET);
 
 async function eventually<T>(probe: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
