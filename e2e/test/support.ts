@@ -26,9 +26,12 @@ export async function startTestStack(env: Record<string, string> = {}, redisUrl 
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,
     redisUrl,
-    env: { JWT_SECRET, INTERNAL_SECRET: E2E_INTERNAL_SECRET, LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix,
-      // Tests reserve many unpaid cars per customer; e2e/test/unpaid-holds.test.ts sets the real limit.
-      MAX_UNPAID_HOLDS: "1000", ...env },
+    // Rate limits and unpaid holds out of the way of functional tests (each test customer makes many calls and
+    // reserves many unpaid cars); edge.test.ts and unpaid-holds.test.ts set their own.
+    env: {
+      JWT_SECRET, INTERNAL_SECRET: E2E_INTERNAL_SECRET, LOG_LEVEL: "info", NODE_ENV: "development", QUEUE_PREFIX: queuePrefix,
+      MAX_UNPAID_HOLDS: "1000", RATE_LIMIT_REQUESTS: "1000000", RATE_LIMIT_MUTATIONS: "1000000", ...env,
+    },
   });
   const tokens = new Map<string, string>();
   return {

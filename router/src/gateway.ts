@@ -1,32 +1,45 @@
 import { readFileSync } from "node:fs";
-import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from "@rentcar/platform";
-import type { RouterContext } from "./context.ts";
-import type { RouterEnv } from "./env.ts";
-import { SUBGRAPHS } from "./subgraphs.ts";
-import { forwardIdempotencyKey } from "./idempotency-key.ts";
+import { ApolloGateway } from "@apollo/gateway";
+import type { Logger } from "@rentcar/platform";
+import type { Registry } from "prom-client";
+import { subgraphTimeoutMs, type RouterEnv } from "./env.ts";
+import { SubgraphDataSource, subgraphCircuitGauge } from "./subgraph-data-source.ts";
+import { SUBGRAPHS, type SubgraphEndpoint } from "./subgraphs.ts";
+
+export interface RouterGateway {
+  gateway: ApolloGateway;
+  /** The data source of each subgraph, by name (breaker states for readiness; closed on shutdown). */
+  dataSources: Map<string, SubgraphDataSource>;
+}
 
 /**
  * The federation gateway over the committed supergraph (no introspection at run time).
- * Each subgraph call carries the request id and an internal token naming the customer,
- * signed with INTERNAL_SECRET: subgraphs trust only that, never client headers.
+ * Each subgraph is reached through its own {@link SubgraphDataSource} (deadline, circuit
+ * breaker, bounded keep-alive pool); each call carries the request id and an internal
+ * token naming the customer, signed with INTERNAL_SECRET: subgraphs trust only that,
+ * never client headers.
  */
-export function createGateway(env: RouterEnv): ApolloGateway {
+export function createGateway(env: RouterEnv, log: Logger, registry: Registry): RouterGateway {
   const overrides = new Map(SUBGRAPHS.map((s) => [s.name, env[s.urlEnv]]));
-  return new ApolloGateway({
+  const dataSources = new Map<string, SubgraphDataSource>();
+  const circuitGauge = subgraphCircuitGauge(registry);
+  const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, "utf8"),
-    buildService: ({ name, url }) => new RemoteGraphQLDataSource<RouterContext>({
-      url: overrides.get(name as never) ?? url,
-      async willSendRequest(options) {
-        const { request, context } = options;
-        if (!request.http) return;
-        request.http.headers.set("x-request-id", context.requestId);
-        forwardIdempotencyKey(options);
-        request.http.headers.set(INTERNAL_TOKEN_HEADER, await signInternalToken(env.INTERNAL_SECRET, {
-          issuer: "router",
-          ...(context.customerId ? { customerId: context.customerId } : {}),
-        }));
-      },
-    }),
+    buildService: ({ name, url }) => {
+      const source = new SubgraphDataSource({
+        name,
+        url: overrides.get(name as SubgraphEndpoint["name"]) ?? url!,
+        timeoutMs: subgraphTimeoutMs(env, name as SubgraphEndpoint["name"]),
+        breakerThreshold: env.SUBGRAPH_BREAKER_THRESHOLD,
+        halfOpenAfterMs: env.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+        maxSockets: env.SUBGRAPH_MAX_SOCKETS,
+        internalSecret: env.INTERNAL_SECRET,
+        log: log.child({ component: "subgraph-data-source" }),
+        circuitGauge,
+      });
+      dataSources.set(name, source);
+      return source;
+    },
   });
+  return { gateway, dataSources };
 }

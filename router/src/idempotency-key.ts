@@ -6,8 +6,8 @@ import { IDEMPOTENCY_KEY_HEADER } from "@rentcar/platform";
  * so keyed mutations (reserveCar, payReservation, cancelReservation) can replay their first
  * result. Validation is the subgraph's (@rentcar/platform idempotency): one rule, one place.
  */
-export function forwardIdempotencyKey(options: GraphQLDataSourceProcessOptions): void {
+export function forwardIdempotencyKey(options: GraphQLDataSourceProcessOptions, headers: Record<string, string>): void {
   if (!("incomingRequestContext" in options)) return;
   const key = options.incomingRequestContext.request.http?.headers.get(IDEMPOTENCY_KEY_HEADER);
-  if (key) options.request.http?.headers.set(IDEMPOTENCY_KEY_HEADER, key);
+  if (key) headers[IDEMPOTENCY_KEY_HEADER] = key;
 }

@@ -1,9 +1,16 @@
 import { z } from "zod";
+import { LOCAL_JWT_SECRET } from "./customer-token.ts";
 
 /**
  * Settings every service reads. Defaults work on a fresh developer machine;
  * production overrides them through the environment (k8s ConfigMap / Secret).
  */
+/** Local-only default for `INTERNAL_SECRET` (documented in README.md); refused in production. */
+export const LOCAL_INTERNAL_SECRET = "local-internal-secret-change-me";
+
+/** Shortest secret accepted when NODE_ENV=production: 32 characters (HS256 wants >= 256 bits of key). */
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -15,7 +22,7 @@ export const baseEnvSchema = z.object({
   /** How long an in-flight event job stays locked to a consumer, in ms; a crashed consumer's jobs are retried after it. */
   EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** HS256 secret of the internal token the router (and services) sign for subgraph calls. */
-  INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default("local-internal-secret-change-me"),
+  INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default(LOCAL_INTERNAL_SECRET),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /**
@@ -77,10 +84,31 @@ export class ConfigError extends Error {
  */
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
-  );
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`));
+  }
+  const problems = productionSecretProblems(result.data as Record<string, unknown>);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data;
+}
+
+/** Secrets every service may hold, with the local default that must never reach production. */
+const SECRETS: Record<string, string> = { INTERNAL_SECRET: LOCAL_INTERNAL_SECRET, JWT_SECRET: LOCAL_JWT_SECRET };
+
+/**
+ * With NODE_ENV=production, a secret that is a documented local default or shorter than
+ * {@link MIN_PRODUCTION_SECRET_LENGTH} is refused, in every service (router and subgraphs
+ * alike): anyone who read the README could otherwise sign internal or customer tokens.
+ */
+function productionSecretProblems(env: Record<string, unknown>): string[] {
+  if (env.NODE_ENV !== "production") return [];
+  return Object.entries(SECRETS).flatMap(([name, localDefault]) => {
+    const value = env[name];
+    if (typeof value !== "string") return [];
+    if (value === localDefault) return [`${name}: the local default secret is not allowed in production`];
+    if (value.length < MIN_PRODUCTION_SECRET_LENGTH) return [`${name}: must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`];
+    return [];
+  });
 }
 
 /**

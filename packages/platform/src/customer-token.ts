@@ -1,4 +1,4 @@
-import { jwtVerify, SignJWT } from "jose";
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
 
 /** Local-only default for `JWT_SECRET` (documented in README.md); never use it in production. */
 export const LOCAL_JWT_SECRET = "local-dev-jwt-secret-change-me";
@@ -6,22 +6,92 @@ export const LOCAL_JWT_SECRET = "local-dev-jwt-secret-change-me";
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
 /**
- * Signs a customer bearer token (HS256, `sub` = customer id), as an identity
- * provider would. Used by `npm run token` and by tests.
+ * What a customer token must satisfy beyond its HS256 signature (README "Security model").
+ * Defaults: 24 h maximum lifetime, 60 s clock skew, no issuer/audience check.
  */
-export async function signCustomerToken(secret: string, customerId: string, expiresIn = "12h"): Promise<string> {
+export interface CustomerTokenPolicy {
+  /** Longest allowed lifetime (`exp` - `iat`, or `exp` - now without `iat`), in seconds (JWT_MAX_TTL). */
+  maxTtlSeconds: number;
+  /** Tolerated clock difference with the token issuer, in seconds. */
+  clockSkewSeconds: number;
+  /** Required `iss` when set (JWT_ISSUER). */
+  issuer?: string | undefined;
+  /** Required `aud` when set (JWT_AUDIENCE). */
+  audience?: string | undefined;
+}
+
+export const DEFAULT_CUSTOMER_TOKEN_POLICY: CustomerTokenPolicy = { maxTtlSeconds: 24 * 3600, clockSkewSeconds: 60 };
+
+/**
+ * Shape of a customer id (`sub`): 1-128 characters, letters, digits and `._@:+-`,
+ * starting with a letter or digit. Bounded so an id can be stored, indexed and logged
+ * safely; no NUL, whitespace or control characters ever reach a database or a log line.
+ */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$/;
+
+/** A customer token was refused; `message` is safe to show to the client. */
+export class CustomerTokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CustomerTokenError";
+  }
+}
+
+/**
+ * Signs a customer bearer token (HS256, `sub` = customer id, `iat`, `exp`), as an
+ * identity provider would. Used by `npm run token` and by tests.
+ */
+export async function signCustomerToken(secret: string, customerId: string, expiresIn: string | number = "12h"): Promise<string> {
   return new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(customerId)
     .setIssuedAt().setExpirationTime(expiresIn).sign(keyOf(secret));
 }
 
 /**
  * Verifies a customer bearer token and returns its `sub` (the customer id).
- * @throws Error with a human-readable reason when the token is invalid, expired or has no `sub`.
+ * Requires a valid HS256 signature, a numeric `exp` in the future, a lifetime of at
+ * most `policy.maxTtlSeconds`, no `iat` or `nbf` beyond the clock skew, a string `sub`
+ * matching {@link CUSTOMER_ID_PATTERN}, and `iss`/`aud` when the policy names them.
+ * @throws CustomerTokenError with a client-safe reason for anything else.
  */
-export async function verifyCustomerToken(secret: string, token: string): Promise<string> {
-  const { payload } = await jwtVerify(token, keyOf(secret), { algorithms: ["HS256"] });
-  if (!payload.sub) throw new Error("token has no sub claim");
-  return payload.sub;
+export async function verifyCustomerToken(
+  secret: string,
+  token: string,
+  policy: CustomerTokenPolicy = DEFAULT_CUSTOMER_TOKEN_POLICY,
+): Promise<string> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, keyOf(secret), {
+      algorithms: ["HS256"],
+      clockTolerance: policy.clockSkewSeconds,
+      requiredClaims: ["exp"],
+      ...(policy.issuer ? { issuer: policy.issuer } : {}),
+      ...(policy.audience ? { audience: policy.audience } : {}),
+    }));
+  } catch (error) {
+    throw new CustomerTokenError(reasonOf(error));
+  }
+  return checkClaims(payload, policy, Math.floor(Date.now() / 1000));
+}
+
+function checkClaims(payload: JWTPayload, policy: CustomerTokenPolicy, now: number): string {
+  const { exp, iat, sub } = payload;
+  if (typeof exp !== "number") throw new CustomerTokenError("token has no expiry (exp)");
+  if (iat !== undefined && iat > now + policy.clockSkewSeconds) throw new CustomerTokenError("token is issued in the future (iat)");
+  if (exp - (iat ?? now) > policy.maxTtlSeconds + policy.clockSkewSeconds) {
+    throw new CustomerTokenError(`token lifetime exceeds the maximum of ${policy.maxTtlSeconds} s`);
+  }
+  if (typeof sub !== "string" || sub.length === 0) throw new CustomerTokenError("token has no sub claim");
+  if (!CUSTOMER_ID_PATTERN.test(sub)) throw new CustomerTokenError("token sub is not a valid customer id");
+  return sub;
+}
+
+/** A short, client-safe reason: jose's messages name claims, never secrets or internals. */
+function reasonOf(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return "token expired (exp)";
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `token claim ${error.claim} is invalid (${error.reason})`;
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "token signature verification failed";
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return "token algorithm is not allowed (HS256 only)";
+  return "token is malformed";
 }
 
 /** Extracts the token from an `Authorization: Bearer <token>` value; undefined when absent or malformed. */

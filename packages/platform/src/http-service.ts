@@ -15,6 +15,11 @@ export interface HttpServiceOptions {
   log: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /**
+   * Extra information for the readiness JSON that does not decide readiness (e.g. the
+   * router's circuit breaker per subgraph): merged into the report as is.
+   */
+  readinessDetails?(): Record<string, unknown>;
   /** Max time in ms in-flight requests get to finish once shutdown starts. */
   shutdownTimeoutMs: number;
   /** Time in ms between readiness turning 503 and the listener closing (default 0). */
@@ -52,7 +57,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
       return;
     }
     const report = await checkReadiness(options.readiness);
-    res.status(report.ready ? 200 : 503).json(report);
+    res.status(report.ready ? 200 : 503).json({ ...report, ...options.readinessDetails?.() });
   });
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

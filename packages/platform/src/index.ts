@@ -17,3 +17,5 @@ export * from "./sql-client.ts";
 export * from "./idempotency.ts";
 export * from "./periodic-task.ts";
 export * from "./local-stack-config.ts";
+export * from "./redaction.ts";
+export * from "./request-id.ts";

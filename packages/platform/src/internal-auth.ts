@@ -7,7 +7,7 @@ const TOKEN_TTL = "60s";
 
 /** Who made a subgraph call, as proven by the internal token. */
 export interface InternalCaller {
-  /** `router`, or the name of the calling service for service-to-service calls. */
+  /** `router`, or the name of the calling service (or tool) for service-to-service calls. */
   issuer: string;
   /** Customer id on whose behalf the call is made; absent for anonymous calls. */
   customerId?: string;
@@ -39,4 +39,54 @@ export async function verifyInternalToken(secret: string, token: string | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What one issuer may call on a subgraph: {@link PUBLIC_API} (every root field the
+ * subgraph does not mark `@inaccessible`, plus the federation fields `_entities` and
+ * `_service` the router plans with), or an explicit list of root field names.
+ */
+export type InternalAccess = typeof PUBLIC_API | readonly string[];
+
+/** Issuers of internal tokens: the router and each service or tool that calls a subgraph directly. */
+export const ISSUER = {
+  router: "router",
+  reservation: "reservation",
+  rental: "rental",
+  /** `npm run projection:rebuild`: reads payment and rental statuses through `_entities`. */
+  projectionRebuild: "projection-rebuild",
+} as const;
+
+/** The router's access: the public API, on behalf of the customer its token names. */
+export const PUBLIC_API = "public-api";
+
+/**
+ * Per-subgraph allow-list: issuer -> what it may call. An issuer that is not listed is
+ * refused even with a valid token, so a leaked or reused INTERNAL_SECRET token cannot
+ * reach internal operations unless its issuer is named for them (README "Security model").
+ */
+export type InternalAccessPolicy = Readonly<Record<string, InternalAccess>>;
+
+/** The default policy of a subgraph: only the router, only the public API. */
+export const ROUTER_ONLY: InternalAccessPolicy = { [ISSUER.router]: PUBLIC_API };
+
+/**
+ * Whether `issuer` may call every root field in `fields` on a subgraph whose
+ * `@inaccessible` (internal) root fields are `internalFields`.
+ * @returns the first field it may not call, or undefined when all are allowed.
+ */
+export function firstForbiddenField(
+  policy: InternalAccessPolicy,
+  issuer: string,
+  fields: Iterable<string>,
+  internalFields: ReadonlySet<string>,
+): string | undefined {
+  const access = Object.hasOwn(policy, issuer) ? policy[issuer] : undefined;
+  for (const field of fields) {
+    if (field === "__typename") continue;
+    if (!access) return field;
+    const allowed = access === PUBLIC_API ? !internalFields.has(field) : access.includes(field);
+    if (!allowed) return field;
+  }
+  return undefined;
 }

@@ -10,10 +10,41 @@ export interface Metrics {
   dbStatements: Counter<"kind">;
   /** Counts one statement by its SQL text: pass as `onStatement` to `createPrismaAdapter`. */
   countStatement(sql: string): void;
+  /** Maps a client-chosen operation name to a bounded label value (see {@link operationLabels}). */
+  operationLabel(name: string | null | undefined): string;
 }
 
-/** Creates the registry with Node default metrics, labelled `service`. */
-export function createMetrics(service: string): Metrics {
+/** Label of every operation name outside the bounded set. */
+export const OTHER_OPERATION_LABEL = "other";
+/** Label of operations sent without a name. */
+export const ANONYMOUS_OPERATION_LABEL = "anonymous";
+/** Default number of distinct operation names that get a label of their own. */
+export const DEFAULT_MAX_OPERATION_LABELS = 100;
+
+const LABEL_SHAPE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Bounds the `operation` label: operation names are chosen by clients, so each distinct
+ * one would be a new time series (memory and `/metrics` size growing without limit).
+ * The first `max` well-formed names (<= 64 characters, GraphQL name syntax) keep their
+ * own label; every other name folds into {@link OTHER_OPERATION_LABEL}.
+ */
+export function operationLabels(max = DEFAULT_MAX_OPERATION_LABELS): (name: string | null | undefined) => string {
+  const known = new Set<string>();
+  return (name) => {
+    if (!name) return ANONYMOUS_OPERATION_LABEL;
+    if (known.has(name)) return name;
+    if (known.size >= max || !LABEL_SHAPE.test(name)) return OTHER_OPERATION_LABEL;
+    known.add(name);
+    return name;
+  };
+}
+
+/**
+ * Creates the registry with Node default metrics, labelled `service`.
+ * @param maxOperationLabels distinct operation names with a label of their own (default 100).
+ */
+export function createMetrics(service: string, maxOperationLabels = DEFAULT_MAX_OPERATION_LABELS): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -41,7 +72,7 @@ export function createMetrics(service: string): Metrics {
     const word = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
     (word === "begin" || word === "commit" || word === "rollback" ? byKind[word] : byKind.other).inc();
   };
-  return { registry, operations, operationSeconds, dbStatements, countStatement };
+  return { registry, operations, operationSeconds, dbStatements, countStatement, operationLabel: operationLabels(maxOperationLabels) };
 }
 
 /** Apollo plugin counting every operation and observing its latency. */
@@ -51,7 +82,7 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin {
       const startedAt = process.hrtime.bigint();
       return {
         async willSendResponse(ctx) {
-          const operation = ctx.operationName ?? "anonymous";
+          const operation = metrics.operationLabel(ctx.operationName);
           const type = ctx.operation?.operation ?? "unknown";
           const body = ctx.response.body;
           const failed = (ctx.errors?.length ?? 0) > 0 ||

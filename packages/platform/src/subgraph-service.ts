@@ -1,18 +1,22 @@
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from "graphql";
+import {
+  GraphQLError, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode,
+} from "graphql";
 import type { Logger } from "pino";
 import { createLogger } from "./logger.ts";
 import type { SubgraphEnv } from "./subgraph-env.ts";
 import { ErrorCode, unauthenticated } from "./errors.ts";
 import { closeRedis, connectRedis, redisReadiness } from "./redis.ts";
 import { startHttpService, type HttpService } from "./http-service.ts";
-import { INTERNAL_TOKEN_HEADER, verifyInternalToken, type InternalCaller } from "./internal-auth.ts";
+import {
+  firstForbiddenField, INTERNAL_TOKEN_HEADER, ROUTER_ONLY, verifyInternalToken, type InternalAccessPolicy, type InternalCaller,
+} from "./internal-auth.ts";
+import { acceptRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.ts";
 import { IDEMPOTENCY_KEY_HEADER } from "./idempotency.ts";
 
@@ -55,6 +59,11 @@ export interface SubgraphServiceOptions<TContext extends RequestContext> {
   startWorkers?(log: Logger): { close(): Promise<void> };
   /** Metrics registry, when the service registers metrics of its own (else one is created). */
   metrics?: Metrics;
+  /**
+   * Which internal-token issuers may call what (default {@link ROUTER_ONLY}: the router,
+   * public API only). Anything else is FORBIDDEN / 403 before a resolver runs.
+   */
+  callers?: InternalAccessPolicy;
 }
 
 /**
@@ -72,11 +81,17 @@ export async function startSubgraphService<TContext extends RequestContext>(
   const metrics = options.metrics ?? createMetrics(options.name);
   const redis = connectRedis(env.REDIS_URL, log);
   let workers: { close(): Promise<void> } | undefined;
+  const typeDefs = loadTypeDefs(options.typeDefs);
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema([{ typeDefs: loadTypeDefs(options.typeDefs), resolvers: options.resolvers as never }]),
-    // Inline tracing only serves Apollo Studio usage reporting, which this deployment does not use.
-    plugins: [metricsPlugin(metrics), errorLoggingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
-    formatError: maskUnexpectedErrors(env.NODE_ENV === "production"),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as never }]),
+    plugins: [
+      callerAccessPlugin<TContext>(options.callers ?? ROUTER_ONLY, internalRootFields(typeDefs)),
+      metricsPlugin(metrics),
+      errorLoggingPlugin<TContext>(),
+      // Inline tracing only serves Apollo Studio usage reporting, which this deployment does not use.
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
+    formatError: maskUnexpectedErrors,
     // Our own SIGTERM handling drains HTTP first; Apollo's would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     // Stacks go to the logs, never to clients.
@@ -95,7 +110,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
     mount(app) {
       app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: async ({ req }) => {
-          const requestId = req.header("x-request-id") ?? randomUUID();
+          const requestId = acceptRequestId(req.header(REQUEST_ID_HEADER));
           const caller = await verifyInternalToken(env.INTERNAL_SECRET, req.header(INTERNAL_TOKEN_HEADER));
           if (!caller) {
             throw new GraphQLError("subgraphs accept only calls from the router or sibling services", {
@@ -145,13 +160,66 @@ function errorLoggingPlugin<TContext extends RequestContext>(): ApolloServerPlug
   };
 }
 
-/** In production, replaces unexpected errors' messages so internals never leak to clients. */
-function maskUnexpectedErrors(production: boolean) {
-  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (!production || (typeof code === "string" && code !== ErrorCode.INTERNAL_SERVER_ERROR)) return formatted;
-    return { message: "internal error", path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+/**
+ * Replaces unexpected errors (no stable code) with a generic one in every NODE_ENV, so a
+ * driver message (SQL, SQLSTATE, file paths) never leaves the service; the full error is
+ * logged by {@link errorLoggingPlugin} with the request id.
+ */
+function maskUnexpectedErrors(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+  return { message: "internal error", ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/**
+ * Enforces the subgraph's internal-caller allow-list once the operation is known: the
+ * caller's issuer must be listed and allowed every root field the operation selects.
+ */
+function callerAccessPlugin<TContext extends RequestContext>(policy: InternalAccessPolicy, internalFields: ReadonlySet<string>): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, contextValue }) {
+          if (!operation) return;
+          const fragments = new Map(document.definitions
+            .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+            .map((d) => [d.name.value, d]));
+          const forbidden = firstForbiddenField(policy, contextValue.caller.issuer, rootFields(operation.selectionSet, fragments), internalFields);
+          if (forbidden === undefined) return;
+          contextValue.log.warn({ issuer: contextValue.caller.issuer, field: forbidden }, "internal caller refused by the allow-list");
+          throw new GraphQLError(`caller ${contextValue.caller.issuer} may not call ${forbidden}`, {
+            extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } },
+          });
+        },
+      };
+    },
   };
+}
+
+/** Names of the root fields a selection set reaches, through fragments and inline fragments. */
+function rootFields(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(selection.selectionSet, fragments, seen);
+    const name = selection.name.value;
+    const fragment = fragments.get(name);
+    if (!fragment || seen.has(name)) return [];
+    seen.add(name);
+    return rootFields(fragment.selectionSet, fragments, seen);
+  });
+}
+
+/** Root fields (Query/Mutation/Subscription) the SDL marks `@inaccessible`: internal operations. */
+function internalRootFields(typeDefs: DocumentNode): Set<string> {
+  const internal = new Set<string>();
+  for (const definition of typeDefs.definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    if (!["Query", "Mutation", "Subscription"].includes(definition.name.value)) continue;
+    for (const field of definition.fields ?? []) {
+      if (field.directives?.some((d) => d.name.value === "inaccessible")) internal.add(field.name.value);
+    }
+  }
+  return internal;
 }
 
 /**

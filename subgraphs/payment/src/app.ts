@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { closeAll, crashAfterCommit, createIdempotency, startIdempotencyPruner, createMetrics, databasePoolOptions, startSubgraphService, type HttpService } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startIdempotencyPruner, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
 import type { PaymentEnv } from "./env.ts";
 import { paymentEventHandlers } from "./event-handlers.ts";
@@ -12,6 +12,16 @@ import { resolvers } from "./resolvers.ts";
 /** SDL of the payment subgraph (also read by `npm run compose`). */
 export const paymentTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
+/**
+ * Who may call payment with an internal token: the router (public API for a customer),
+ * reservation (registerPayment only), and the projection rebuild (read statuses).
+ */
+export const PAYMENT_CALLERS: InternalAccessPolicy = {
+  [ISSUER.router]: PUBLIC_API,
+  [ISSUER.reservation]: ["registerPayment"],
+  [ISSUER.projectionRebuild]: ["_entities"],
+};
+
 /** Starts the payment subgraph (`/graphql` on `env.PORT`), its outbox relay and its event consumer. */
 export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService> {
   const metrics = createMetrics("payment");
@@ -22,6 +32,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
     name: "payment",
     env,
     typeDefs: paymentTypeDefsUrl,
+    callers: PAYMENT_CALLERS,
     resolvers,
     db,
     metrics,

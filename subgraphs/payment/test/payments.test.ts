@@ -47,6 +47,24 @@ describe("payment subgraph", () => {
     expect(errorCodes(res)).toEqual(["FORBIDDEN"]);
   });
 
+  it("enforces the internal-caller allow-list: reservation may only register, other issuers nothing", async () => {
+    const { reservationId } = await registered("alice");
+    const ENTITY = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Reservation { payment { id status } } } }`;
+    const r = [{ __typename: "Reservation", id: reservationId }];
+    // A sibling issuer used to skip the ownership filter and read any customer's payment.
+    for (const issuer of ["rental", "reservation", "batch-job"]) {
+      const read = await call(ENTITY, { r }, { issuer, customerId: "mallory" });
+      expect(errorCodes(read)).toEqual(["FORBIDDEN"]);
+      expect(read.data ?? null).toBeNull();
+    }
+    const pay = await call(PAY, { input: { reservationId, cardNumber: "4242424242424242" } }, { issuer: "reservation", customerId: "alice" });
+    expect(errorCodes(pay)).toEqual(["FORBIDDEN"]);
+    const register = await call(REGISTER, { input: { reservationId: randomUUID(), customerId: "alice", amount: 1, carId: "car-001" } }, { issuer: "rental" });
+    expect(errorCodes(register)).toEqual(["FORBIDDEN"]);
+    const rebuild = await call(ENTITY, { r }, { issuer: "projection-rebuild" });
+    expect(rebuild.data!._entities[0].payment.status).toBe("REQUESTED");
+  });
+
   it("pays REQUESTED -> PAID storing only the last 4 card digits; paying again returns the same payment", async () => {
     const { reservationId } = await registered();
     const paid = await call(PAY, { input: { reservationId, cardNumber: "4242 4242 4242 4242" } }, asCustomer("alice"));

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { createMetrics, databasePoolOptions, startSubgraphService, type HttpService } from "@rentcar/platform";
+import { createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
 import type { RentalEnv } from "./env.ts";
 import { rentalEventHandlers } from "./event-handlers.ts";
@@ -12,6 +12,12 @@ import { resolvers } from "./resolvers.ts";
 /** SDL of the rental subgraph (also read by `npm run compose`). */
 export const rentalTypeDefsUrl = new URL("schema.graphql", import.meta.url);
 
+/** Who may call rental with an internal token: the router (public API for a customer) and the projection rebuild (read statuses). */
+export const RENTAL_CALLERS: InternalAccessPolicy = {
+  [ISSUER.router]: PUBLIC_API,
+  [ISSUER.projectionRebuild]: ["_entities"],
+};
+
 /** Starts the rental subgraph: seeds the fleet, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
   const metrics = createMetrics("rental");
@@ -21,6 +27,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     name: "rental",
     env,
     typeDefs: rentalTypeDefsUrl,
+    callers: RENTAL_CALLERS,
     resolvers,
     db,
     metrics,

@@ -1,5 +1,5 @@
 import { appendToOutbox, createEvent } from "@rentcar/events";
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from "@rentcar/platform";
+import { INTERNAL_TOKEN_HEADER, ISSUER, signInternalToken } from "@rentcar/platform";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 import { overallStatus } from "./my-reservations.ts";
 
@@ -19,7 +19,7 @@ async function statusesFrom(url: string, field: "payment" | "rental", ids: strin
   const response = await fetch(url, {
     signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, { issuer: "reservation" }) },
+    headers: { "content-type": "application/json", [INTERNAL_TOKEN_HEADER]: await signInternalToken(secret, { issuer: ISSUER.projectionRebuild }) },
     body: JSON.stringify({
       query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on Reservation { id ${field} { status } } } }`,
       variables: { r: ids.map((id) => ({ __typename: "Reservation", id })) },
