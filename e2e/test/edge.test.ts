@@ -14,6 +14,8 @@ beforeAll(async () => {
     SUBGRAPH_BREAKER_THRESHOLD: "2",
     SUBGRAPH_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS),
     METRICS_MAX_OPERATION_NAMES: "20",
+    RATE_LIMIT_MUTATIONS: "30",
+    RATE_LIMIT_REQUESTS: "5000",
   });
 }, 120_000);
 afterAll(async () => { await t?.close(); });
@@ -168,5 +170,56 @@ describe("metrics hygiene", () => {
     expect(text).not.toMatch(/Flood\d/);
     expect(text).toMatch(/operation="other"/);
     expect(await size()).toBeLessThan(before * 1.05);
+  });
+});
+
+describe("abuse limits", () => {
+  it("refuses a 1,000-alias request before execution while a concurrent simple query is served as usual", async () => {
+    const simple = async () => { const t0 = performance.now(); const res = await t.gql("bob", "{ cars { id } }"); return { ms: performance.now() - t0, res }; };
+    const baseline = [];
+    for (let i = 0; i < 5; i++) baseline.push((await simple()).ms);
+    const aliases = Array.from({ length: 1_000 }, (_, i) => `a${i}: availableCars(pickupAt: "${inDays(3)}", returnAt: "${inDays(4)}") { id }`).join(" ");
+    const t0 = performance.now();
+    const [flood, during] = await Promise.all([
+      t.gql(undefined, `{ ${aliases} }`).then((res) => ({ res, ms: performance.now() - t0 })),
+      simple(),
+    ]);
+    console.log(`1,000 aliases refused in ${flood.ms.toFixed(0)} ms; concurrent simple query ${during.ms.toFixed(0)} ms (alone: median ${baseline.sort((a, b) => a - b)[2]!.toFixed(0)} ms)`);
+    expect(flood.res.status).toBe(400);
+    expect(errorCodes(flood.res)).toEqual(["GRAPHQL_PARSE_FAILED"]);
+    expect(flood.ms).toBeLessThan(1_000);
+    expect(during.res.errors).toBeUndefined();
+    expect(during.res.data!.cars.length).toBeGreaterThan(0);
+  });
+
+  it("a burst of 1,000 mutations from one customer gets 429s (RATE_LIMITED, Retry-After) while another customer's requests succeed", async () => {
+    const token = await rawToken({ sub: "mallory", iat: now(), exp: now() + 600 });
+    const mutation = JSON.stringify({ query: `mutation { cancelReservation(reservationId: "00000000-0000-4000-8000-000000000000") { id } }` });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    let limitedBody: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < 1_000) {
+        next++;
+        const res = await fetch(t.stack.routerUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: mutation });
+        statuses.push(res.status);
+        const body = await res.json();
+        if (res.status === 429) { retryAfter = res.headers.get("retry-after"); limitedBody = body; }
+      }
+    };
+    const bob = (async () => {
+      const id = await reserve("bob");
+      return t.gql("bob", `query($id: ID!) { reservation(id: $id) { id status } }`, { id });
+    })();
+    const [, bobRead] = await Promise.all([Promise.all(Array.from({ length: 25 }, worker)), bob]);
+    const limited = statuses.filter((s) => s === 429).length;
+    console.log(`1,000-mutation burst: ${limited} answered 429, ${statuses.length - limited} served`);
+    expect(statuses).toHaveLength(1_000);
+    expect(limited).toBeGreaterThanOrEqual(1_000 - 30);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect(limitedBody).toMatchObject({ errors: [{ extensions: { code: "RATE_LIMITED" } }] });
+    expect(bobRead.errors).toBeUndefined();
+    expect(bobRead.data!.reservation.status).toBe("RESERVED");
   });
 });

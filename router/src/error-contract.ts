@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { ErrorCode, redactInternals } from "@rentcar/platform";
 import { getVariableValues, GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { RouterContext } from "./context.ts";
+import { ScalarInputError } from "./scalars.ts";
 
 /**
  * Codes a client may see as they are: the public contract (DESIGN.md §6) plus the
@@ -50,17 +51,15 @@ function clientCode(formatted: GraphQLFormattedError, error: unknown): string | 
   const code = formatted.extensions?.code;
   if (typeof code !== "string" || !CLIENT_CODES.has(code)) return undefined;
   // graphql-js reports a custom scalar's refusal of a literal as a validation error; the subgraphs call it BAD_USER_INPUT.
-  if (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message.startsWith("Expected value of type") && causedByBadInput(error)) {
-    return ErrorCode.BAD_USER_INPUT;
-  }
+  if (code === "GRAPHQL_VALIDATION_FAILED" && refusedByScalar(error)) return ErrorCode.BAD_USER_INPUT;
   return code;
 }
 
-/** True when a scalar's own BAD_USER_INPUT error (e.g. DateTime) is in the error's cause chain. */
-function causedByBadInput(error: unknown): boolean {
-  let current = (error as { originalError?: unknown } | undefined)?.originalError;
+/** True when a shared scalar's own refusal ({@link ScalarInputError}) is in the error's cause chain. */
+function refusedByScalar(error: unknown): boolean {
+  let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
-    if ((current as GraphQLError).extensions?.code === ErrorCode.BAD_USER_INPUT) return true;
+    if (current instanceof ScalarInputError) return true;
     current = (current as { originalError?: unknown }).originalError;
   }
   return false;
