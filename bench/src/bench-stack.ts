@@ -79,9 +79,12 @@ export async function startBenchStack(options: {
     ports,
     databaseUrls,
     redisUrl,
-    env: { JWT_SECRET: BENCH_JWT_SECRET, INTERNAL_SECRET: BENCH_INTERNAL_SECRET, LOG_LEVEL: "warn", NODE_ENV: "production", QUEUE_PREFIX: queuePrefix,
-      // Load clients reserve again before PaymentCompleted reached reservation: the hold limit is not what is measured.
-      MAX_UNPAID_HOLDS: "1000000", ...options.env },
+    // Load clients reserve again before PaymentCompleted reached reservation, and the router's per-customer rate
+    // limits (README "Security model") would cap the load: neither the hold limit nor the rate limits are what is measured.
+    env: {
+      JWT_SECRET: BENCH_JWT_SECRET, INTERNAL_SECRET: BENCH_INTERNAL_SECRET, LOG_LEVEL: "warn", NODE_ENV: "production", QUEUE_PREFIX: queuePrefix,
+      MAX_UNPAID_HOLDS: "1000000", RATE_LIMIT_REQUESTS: "1000000000", RATE_LIMIT_MUTATIONS: "1000000000", ...options.env,
+    },
     ...(options.onLine ? { onLine: options.onLine } : {}),
   });
   // Stopping waits for a start in progress (each service start is bounded by its readiness timeout).
