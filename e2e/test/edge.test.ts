@@ -42,6 +42,8 @@ describe("fault isolation per subgraph", () => {
   it("payment frozen: status and car still arrive, payment is SERVICE_UNAVAILABLE; fast once the breaker is open; the router stays ready", async () => {
     const id = await reserve("alice");
     const READ = `query($id: ID!) { reservation(id: $id) { status car { model } payment { status } } }`;
+    // A loaded machine may have delayed the synchronous payment registration: start from a registered payment.
+    await eventually(async () => (await t.gql("alice", READ, { id })).data?.reservation?.payment?.status === "REQUESTED", 30_000);
     const payment = t.stack.service("payment").child;
     payment.kill("SIGSTOP");
     const latencies: number[] = [];

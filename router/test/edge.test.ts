@@ -50,7 +50,7 @@ describe("subgraph data source: deadline and circuit breaker", () => {
       kind: "incoming operation" as never,
       request: { query, variables: { representations: [{ __typename: "Reservation", id: "a" }, { __typename: "Reservation", id: "b" }] } },
       context: { requestId: "test-request-0001", log },
-      incomingRequestContext: {} as never,
+      incomingRequestContext: { request: {} } as never,
       document: parse(query),
     });
     try {
