@@ -54,7 +54,13 @@ export const DEPLOYABLES: readonly Deployable[] = [
     secretEnv: [...COMMON_SECRET_ENV, "JWT_SECRET"],
     valueEnv: { ...COMMON_VALUE_ENV, PORT: "4000", RESERVATION_URL: "http://reservation:4001/graphql", PAYMENT_URL: "http://payment:4002/graphql", RENTAL_URL: "http://rental:4003/graphql" },
     serviceUrlEnv: ["RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL"],
-    knownEnv: [...BASE_ENV, "JWT_SECRET", "SUPERGRAPH_PATH", "RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL"],
+    knownEnv: [...BASE_ENV, "JWT_SECRET", "SUPERGRAPH_PATH", "RESERVATION_URL", "PAYMENT_URL", "RENTAL_URL",
+      // router/src/env.ts: the edge (README "Security model" and "Fault isolation at the router").
+      "JWT_MAX_TTL", "JWT_CLOCK_SKEW_SECONDS", "JWT_ISSUER", "JWT_AUDIENCE",
+      "SUBGRAPH_TIMEOUT_MS", "SUBGRAPH_TIMEOUT_MS_RESERVATION", "SUBGRAPH_TIMEOUT_MS_PAYMENT", "SUBGRAPH_TIMEOUT_MS_RENTAL",
+      "SUBGRAPH_BREAKER_THRESHOLD", "SUBGRAPH_BREAKER_HALF_OPEN_MS", "SUBGRAPH_MAX_SOCKETS", "METRICS_MAX_OPERATION_NAMES",
+      "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_TOKENS", "GRAPHQL_MAX_DIRECTIVES", "GRAPHQL_MAX_COST", "GRAPHQL_INTROSPECTION",
+      "RATE_LIMIT_REQUESTS", "RATE_LIMIT_MUTATIONS", "RATE_LIMIT_WINDOW_SECONDS", "TRUST_PROXY"],
   },
   {
     name: "reservation", port: 4001, entry: "subgraphs/reservation/src/main.ts",
