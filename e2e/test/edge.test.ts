@@ -43,7 +43,10 @@ describe("fault isolation per subgraph", () => {
     const id = await reserve("alice");
     const READ = `query($id: ID!) { reservation(id: $id) { status car { model } payment { status } } }`;
     // A loaded machine may have delayed the synchronous payment registration: start from a registered payment.
-    await eventually(async () => (await t.gql("alice", READ, { id })).data?.reservation?.payment?.status === "REQUESTED", 30_000);
+    await eventually(async () => {
+      const { reservation } = (await t.gql("alice", READ, { id })).data ?? {};
+      return reservation?.status === "RESERVED" && reservation.payment?.status === "REQUESTED";
+    }, 30_000);
     const payment = t.stack.service("payment").child;
     payment.kill("SIGSTOP");
     const latencies: number[] = [];
