@@ -78,7 +78,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app, server) {
       app.set("trust proxy", env.TRUST_PROXY);
-      subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, jwtSecret: env.JWT_SECRET, log });
+      subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, jwtSecret: env.JWT_SECRET, tokenPolicy: auth.policy, log });
       if (ideEnabled(env)) mountIde(app);
       app.use("/graphql", express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {
         // Every request is counted, a refused token too (by client address), before any parsing.

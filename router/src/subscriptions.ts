@@ -1,5 +1,5 @@
 import type { ApolloServer } from "@apollo/server";
-import { bearerToken, verifyCustomerToken, type Logger } from "@rentcar/platform";
+import { bearerToken, verifyCustomerToken, type CustomerTokenPolicy, type Logger } from "@rentcar/platform";
 import {
   getArgumentValues, Kind, print, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode,
   type GraphQLSchema, type OperationDefinitionNode,
@@ -24,6 +24,8 @@ export interface SubscriptionServerOptions {
   schema: () => GraphQLSchema;
   hub: ChangeHub;
   jwtSecret: string;
+  /** The customer-token rules of the HTTP path (JWT_MAX_TTL, JWT_ISSUER, JWT_AUDIENCE); platform defaults when absent. */
+  tokenPolicy?: CustomerTokenPolicy;
   log: Logger;
   /** Ping interval in ms; a client that does not answer is disconnected. */
   keepAliveMs?: number;
@@ -49,7 +51,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
         return false;
       }
       try {
-        ctx.extra.customerId = await verifyCustomerToken(options.jwtSecret, token);
+        ctx.extra.customerId = await verifyCustomerToken(options.jwtSecret, token, options.tokenPolicy);
         return true;
       } catch {
         return false; // 4403 Forbidden

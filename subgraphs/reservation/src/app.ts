@@ -1,6 +1,9 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, startIdempotencyPruner, startSubgraphService, type HttpService } from "@rentcar/platform";
+import {
+  closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startIdempotencyPruner,
+  startSubgraphService, type HttpService, type InternalAccessPolicy,
+} from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
 import type { ReservationEnv } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
@@ -13,6 +16,15 @@ import { resolvers } from "./resolvers.ts";
 
 /** SDL of the reservation subgraph (also read by `npm run compose`). */
 export const reservationTypeDefsUrl = new URL("schema.graphql", import.meta.url);
+
+/**
+ * Who may call reservation with an internal token: the router (public API for a customer)
+ * and rental (the internal pick-up claim, `claimPickUp`, only).
+ */
+export const RESERVATION_CALLERS: InternalAccessPolicy = {
+  [ISSUER.router]: PUBLIC_API,
+  [ISSUER.rental]: ["claimPickUp"],
+};
 
 /** Starts the reservation subgraph: seeds the rate card, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startReservationSubgraph(env: ReservationEnv): Promise<HttpService> {
@@ -39,6 +51,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     name: "reservation",
     env,
     typeDefs: reservationTypeDefsUrl,
+    callers: RESERVATION_CALLERS,
     resolvers,
     db,
     extendContext: (base) => ({ ...base, deps, loaders: createLoaders(db) }),
