@@ -58,14 +58,29 @@ exitOnSignals(async () => {
   }
 });
 console.error(`watch: connecting to ${url} ...`);
-const query = `subscription($id: ID) { myReservationChanged(reservationId: $id) {
-  reservationId status paymentStatus rentalStatus version updatedAt
+const query = `subscription($id: ID, $after: String) { myReservationChanged(reservationId: $id, after: $after) {
+  reservationId status paymentStatus rentalStatus version updatedAt cursor
   reservation { amount car { model } }
 } }`;
-for await (const result of client.iterate({ query, variables: { id: reservationId ?? null } })) {
-  if (result.errors) console.error(JSON.stringify(result.errors));
-  const row = (result.data as { myReservationChanged?: Record<string, any> } | undefined)?.myReservationChanged;
-  if (row) {
+// After every reconnection the subscription is started again from the last cursor, so the
+// changes made while disconnected are replayed (a version already shown is not shown twice).
+let cursor: string | null = null;
+let current: AsyncIterator<unknown> | undefined;
+client.on("connected", () => { if (everConnected && current) void current.return?.(); });
+const shown = new Map<string, number>();
+for (;;) {
+  const variables: Record<string, string | null> = { id: reservationId ?? null, after: cursor };
+  const iterator = client.iterate<{ myReservationChanged?: Record<string, any> }>({ query, variables });
+  current = iterator;
+  for await (const result of iterator) {
+    if (result.errors) console.error(JSON.stringify(result.errors));
+    if (result.errors?.some((e) => e.extensions?.code === "CURSOR_EXPIRED")) cursor = null;
+    const row: Record<string, any> | undefined = result.data?.myReservationChanged;
+    if (!row) continue;
+    cursor = row.cursor;
+    if (row.version <= (shown.get(row.reservationId) ?? 0)) continue;
+    shown.set(row.reservationId, row.version);
     console.log(`${row.updatedAt}  ${row.reservationId}  v${row.version}  ${row.status.padEnd(15)} payment=${row.paymentStatus ?? "-"} rental=${row.rentalStatus ?? "-"}  ${row.reservation?.car?.model ?? ""}`);
   }
+  await new Promise((resolve) => setTimeout(resolve, 250));
 }

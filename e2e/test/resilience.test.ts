@@ -7,9 +7,12 @@ import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { startRedisServer, type RedisServer } from "@rentcar/devstack";
 import { overallStatus, rebuildProjection, ReservationPrismaClient } from "@rentcar/reservation";
+import { signCustomerToken } from "@rentcar/platform";
+import { createClient } from "graphql-ws";
 import pg from "pg";
+import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2E_INTERNAL_SECRET, eventually, inDays, startTestStack, type TestStack } from "./support.ts";
+import { E2E_INTERNAL_SECRET, eventually, inDays, JWT_SECRET, startTestStack, type TestStack } from "./support.ts";
 
 // A Redis of its own (AOF, as production runs it) so this file can restart it.
 let redisDir: string;
@@ -75,6 +78,50 @@ function agrees(s: { reservation: string; payment: string | null; rental: string
   }
 }
 
+
+interface LiveRow { reservationId: string; version: number; cursor: string }
+
+/**
+ * A subscriber as a well-behaved client runs it: whenever its socket closes (router
+ * restart: 1001) or the subscription ends with an error, it subscribes again with
+ * `after` = the last cursor it received.
+ */
+async function resumingWatcher(customer: string) {
+  const rows: LiveRow[] = [];
+  const token = await signCustomerToken(JWT_SECRET, customer);
+  let cursor: string | undefined;
+  let stopped = false;
+  let subscriptions = 0;
+  let client: ReturnType<typeof createClient> | undefined;
+  const start = () => {
+    if (stopped) return;
+    subscriptions++;
+    const current = createClient({ url: t.stack.routerUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` } });
+    client = current;
+    let again = false;
+    const resume = () => {
+      if (again) return;
+      again = true;
+      void current.dispose();
+      setTimeout(start, 300);
+    };
+    current.subscribe<{ myReservationChanged: LiveRow }>({
+      query: `subscription($after: String) { myReservationChanged(after: $after) { reservationId version cursor } }`,
+      variables: { after: cursor ?? null },
+    }, {
+      next: (result) => {
+        const row = result.data?.myReservationChanged;
+        if (row) { rows.push(row); cursor = row.cursor; }
+      },
+      error: resume,
+      complete: resume,
+    });
+  };
+  start();
+  return { rows, subscriptions: () => subscriptions, stop: async () => { stopped = true; await client?.dispose(); } };
+}
+
 describe("resilience", () => {
   it("Redis restarted during a run: nothing lost, workers resume on their own", async () => {
     const ids: string[] = [];
@@ -90,6 +137,39 @@ describe("resilience", () => {
     expect(ids).toHaveLength(10);
     await eventually(async () => (await sagaStates()).filter((s) => ids.includes(s.id) && s.rental === "READY").length === 10, 60_000);
   });
+
+
+  it("live view: Redis (AOF) and the router restarted mid-stream; a resuming subscriber still sees every change exactly once", async () => {
+    const watcher = await resumingWatcher("gail");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the first subscription is live
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = await reserve("gail");
+      if (id) ids.push(id);
+      await pay("gail", id!);
+      if (i === 1) {
+        await redis.stop();
+        redis = await startRedisServer(redisDir, redis.port);
+      }
+      if (i === 3) await t.stack.restart("router");
+    }
+    expect(ids).toHaveLength(6);
+    const committed = async () => new Map((await rows("reservation", "SELECT reservation_id, version, rental_status FROM my_reservation WHERE customer_id = 'gail'"))
+      .map((r) => [r.reservation_id!, r as unknown as { version: number; rental_status: string | null }]));
+    // Every reservation reaches READY, and the watcher has received each one's last version.
+    await eventually(async () => {
+      const rowsNow = await committed();
+      return ids.every((id) => rowsNow.get(id)?.rental_status === "READY"
+        && watcher.rows.some((r) => r.reservationId === id && r.version === Number(rowsNow.get(id)!.version)));
+    }, 90_000);
+    const final = await committed();
+    await watcher.stop();
+    for (const id of ids) {
+      const versions = watcher.rows.filter((r) => r.reservationId === id).map((r) => r.version);
+      expect(versions, `versions of ${id}`).toEqual(Array.from({ length: Number(final.get(id)!.version) }, (_, k) => k + 1));
+    }
+    expect(watcher.subscriptions()).toBeGreaterThan(1); // it did have to resume
+  }, 180_000);
 
   it("a consumer dies holding a job: the job is handed out again after the lock expires and applied once", async () => {
     await t.stack.restart("rental", { restart: false });

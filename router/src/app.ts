@@ -4,7 +4,7 @@ import { expressMiddleware } from "@as-integrations/express5";
 import { createLogger, createMetrics, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
 import type { GraphQLSchema } from "graphql";
 import { createChangeHub } from "./change-hub.ts";
-import { startSubscriptionServer } from "./subscriptions.ts";
+import { startSubscriptionServer, subscriptionLimits } from "./subscriptions.ts";
 import express from "express";
 import { customerAuthOf, routerContext, type RouterContext } from "./context.ts";
 import type { RouterEnv } from "./env.ts";
@@ -69,7 +69,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     host: env.HOST,
     log,
     metrics,
-    // The router owns no store; Redis carries the live changes it pushes to subscribers.
+    // The router owns no store; Redis holds the change logs it pushes to subscribers.
     readiness: [{ name: "redis", check: () => hub.check() }],
     // Reported, not required: one subgraph down must not take every router replica out of
     // the load balancer (the others' fields still work, and its breaker answers at once).
@@ -78,7 +78,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app, server) {
       app.set("trust proxy", env.TRUST_PROXY);
-      subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, jwtSecret: env.JWT_SECRET, tokenPolicy: auth.policy, log });
+      subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, auth, log, limits: subscriptionLimits(env), registry: metrics.registry });
       if (ideEnabled(env)) mountIde(app);
       app.use("/graphql", express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {
         // Every request is counted, a refused token too (by client address), before any parsing.

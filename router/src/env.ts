@@ -78,6 +78,14 @@ export const routerEnvSchema = baseEnvSchema.extend({
    * (anonymous rate limits). `false` locally; e.g. `1` (one hop) behind the Ingress.
    */
   TRUST_PROXY: z.string().default("false").transform((v) => (v === "false" ? false : v === "true" ? true : /^\d+$/.test(v) ? Number(v) : v)),
+  /** Open myReservationChanged subscriptions per graphql-ws connection; one more gets LIMIT_EXCEEDED. */
+  SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
+  /** Open subscriptions per customer on one router replica; one more gets LIMIT_EXCEEDED. */
+  SUBSCRIPTIONS_PER_CUSTOMER: positiveInt(100),
+  /** Changes a subscription may fall behind before its socket is closed with 4008 (it resumes from its cursor). */
+  SUBSCRIPTION_BUFFER: positiveInt(1_000),
+  /** Gateway operations resolving subscription messages in flight at once (router-wide), so fan-out cannot starve a subgraph. */
+  SUBSCRIPTION_RESOLVE_CONCURRENCY: positiveInt(16),
 });
 
 export type RouterEnv = z.infer<typeof routerEnvSchema>;

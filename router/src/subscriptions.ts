@@ -1,21 +1,47 @@
 import type { ApolloServer } from "@apollo/server";
-import { bearerToken, verifyCustomerToken, type CustomerTokenPolicy, type Logger } from "@rentcar/platform";
+import { decodeCursor, entryTimeMs } from "@rentcar/events";
+import { badUserInput, bearerToken, domainError, ErrorCode, verifyCustomerToken, type Logger } from "@rentcar/platform";
 import {
-  getArgumentValues, Kind, print, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FieldNode,
-  type GraphQLSchema, type OperationDefinitionNode,
+  getArgumentValues, GraphQLError, Kind, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode,
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
+import { decodeJwt } from "jose";
 import type http from "node:http";
-import { randomUUID } from "node:crypto";
-import { WebSocketServer } from "ws";
-import type { DomainEvent } from "@rentcar/events";
+import { WebSocketServer, type WebSocket } from "ws";
+import { Gauge, type Registry } from "prom-client";
 import type { ChangeHub } from "./change-hub.ts";
-import type { RouterContext } from "./context.ts";
+import type { CustomerAuth, RouterContext } from "./context.ts";
+import type { RouterEnv } from "./env.ts";
+import { createLiveResolver, liveSelection, SUBSCRIPTION_FIELD } from "./live-resolution.ts";
+import { LiveSubscription, SLOW_CONSUMER_CLOSE_CODE } from "./live-subscription.ts";
 
-/** Changes buffered per subscription before the oldest are dropped (a slow client sees a version gap). */
-const BUFFER_LIMIT = 100;
-const SUBSCRIPTION_FIELD = "myReservationChanged";
-const QUERY_FIELD = "myReservation";
+/** Close code when the connection's token expires (the client reconnects with a fresh one). */
+export const TOKEN_EXPIRED_CLOSE_CODE = 4403;
+/** setTimeout's longest delay; a later expiry is re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Limits of the live view (router env, documented in the README). */
+export interface SubscriptionLimits {
+  /** Open subscriptions per graphql-ws connection (SUBSCRIPTIONS_PER_CONNECTION). */
+  perConnection: number;
+  /** Open subscriptions per customer on this router replica (SUBSCRIPTIONS_PER_CUSTOMER). */
+  perCustomer: number;
+  /** Changes a subscription may fall behind before its socket is closed with 4008 (SUBSCRIPTION_BUFFER). */
+  buffer: number;
+  /** Gateway operations for subscriptions in flight at once, router-wide (SUBSCRIPTION_RESOLVE_CONCURRENCY). */
+  resolveConcurrency: number;
+  /** Retention of the change log in ms (CHANGE_LOG_RETENTION): an older cursor is CURSOR_EXPIRED. */
+  changeLogRetentionMs: number;
+}
+
+/** The limits from the router's env. */
+export const subscriptionLimits = (env: RouterEnv): SubscriptionLimits => ({
+  perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+  perCustomer: env.SUBSCRIPTIONS_PER_CUSTOMER,
+  buffer: env.SUBSCRIPTION_BUFFER,
+  resolveConcurrency: env.SUBSCRIPTION_RESOLVE_CONCURRENCY,
+  changeLogRetentionMs: env.CHANGE_LOG_RETENTION,
+});
 
 export interface SubscriptionServerOptions {
   server: http.Server;
@@ -23,25 +49,40 @@ export interface SubscriptionServerOptions {
   /** The API schema of the supergraph (the gateway's), used to validate subscriptions. */
   schema: () => GraphQLSchema;
   hub: ChangeHub;
-  jwtSecret: string;
-  /** The customer-token rules of the HTTP path (JWT_MAX_TTL, JWT_ISSUER, JWT_AUDIENCE); platform defaults when absent. */
-  tokenPolicy?: CustomerTokenPolicy;
+  /** Customer-token rules, the same as for HTTP requests. */
+  auth: CustomerAuth;
   log: Logger;
+  limits: SubscriptionLimits;
+  /** Where the live-view gauges are registered (the router's /metrics). */
+  registry?: Registry;
   /** Ping interval in ms; a client that does not answer is disconnected. */
   keepAliveMs?: number;
 }
 
+type ConnectionExtra = {
+  customerId?: string;
+  expiry?: NodeJS.Timeout;
+};
+
+interface LiveContext {
+  customerId: string;
+  socket: WebSocket;
+}
+
 /**
  * graphql-ws server (subprotocol graphql-transport-ws) on the router's `/graphql` path.
- * The JWT comes in `connectionParams.authorization` (missing: close 4401, invalid: 4403).
- * `myReservationChanged` listens to this replica's change hub; every change is resolved
- * through the gateway as the equivalent `myReservation` query, so the payload may select
- * fields of any subgraph, with the subscriber's own identity (owner checks apply).
+ * The JWT comes in `connectionParams.authorization` (missing: close 4401, invalid: 4403);
+ * the socket is closed with 4403 when the token expires. Only `myReservationChanged` can
+ * be subscribed to; each subscription follows the customer's change log through the
+ * change hub (see live-subscription.ts) and its messages are resolved once per change
+ * and selection (live-resolution.ts).
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions) {
-  const { log } = options;
+  const { log, limits } = options;
+  const resolver = createLiveResolver({ apollo: options.apollo, log, concurrency: limits.resolveConcurrency });
+  const perCustomer = new Map<string, number>();
   const wss = new WebSocketServer({ server: options.server, path: "/graphql", maxPayload: 64 * 1024 });
-  const cleanup = useServer<Record<string, unknown>, { customerId?: string }>({
+  const cleanup = useServer<Record<string, unknown>, ConnectionExtra>({
     schema: () => options.schema(),
     onConnect: async (ctx) => {
       const header = ctx.connectionParams?.authorization;
@@ -51,17 +92,97 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
         return false;
       }
       try {
-        ctx.extra.customerId = await verifyCustomerToken(options.jwtSecret, token, options.tokenPolicy);
-        return true;
+        ctx.extra.customerId = await verifyCustomerToken(options.auth.secret, token, options.auth.policy);
       } catch {
         return false; // 4403 Forbidden
       }
+      const { exp } = decodeJwt(token);
+      if (typeof exp === "number") armExpiry(ctx.extra as ConnectionExtra & { socket: WebSocket }, exp * 1000);
+      return true;
     },
-    context: (ctx) => ({ customerId: ctx.extra.customerId }),
-    subscribe: (args) => subscribe(args, options),
+    onClose: (ctx) => clearTimeout(ctx.extra.expiry),
+    onSubscribe: (ctx) => {
+      // ctx.subscriptions already holds this one.
+      if (Object.keys(ctx.subscriptions).length > limits.perConnection) {
+        return [limitExceeded(`at most ${limits.perConnection} subscriptions per connection`, "SUBSCRIPTIONS_PER_CONNECTION", limits.perConnection)];
+      }
+      return undefined;
+    },
+    context: (ctx): LiveContext => ({ customerId: ctx.extra.customerId!, socket: ctx.extra.socket }),
+    subscribe: (args) => subscribe(args),
   }, wss, options.keepAliveMs ?? 12_000);
   log.info("graphql-ws subscriptions served on /graphql");
+  if (options.registry) registerGauges(options.registry);
+
+  function armExpiry(extra: ConnectionExtra & { socket: WebSocket }, expiresAtMs: number): void {
+    const delay = expiresAtMs - Date.now();
+    if (delay <= 0) {
+      extra.socket.close(TOKEN_EXPIRED_CLOSE_CODE, "Forbidden: token expired");
+      return;
+    }
+    extra.expiry = setTimeout(() => armExpiry(extra, expiresAtMs), Math.min(delay, MAX_TIMER_MS));
+  }
+
+  function subscribe(args: ExecutionArgs): LiveSubscription | ExecutionResult {
+    const operation = args.document.definitions.find((d): d is OperationDefinitionNode =>
+      d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName));
+    const field = operation?.selectionSet.selections[0];
+    if (!operation || field?.kind !== Kind.FIELD || field.name.value !== SUBSCRIPTION_FIELD || operation.selectionSet.selections.length !== 1) {
+      return { errors: [badUserInput(`only ${SUBSCRIPTION_FIELD} can be subscribed to, alone`)] };
+    }
+    const { customerId, socket } = args.contextValue as LiveContext;
+    const fieldDef = args.schema.getSubscriptionType()!.getFields()[SUBSCRIPTION_FIELD]!;
+    const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+    const { reservationId, after } = getArgumentValues(fieldDef, field, variables) as { reservationId?: string | null; after?: string | null };
+    let afterId: string | undefined;
+    if (after != null) {
+      afterId = decodeCursor(after);
+      if (!afterId) return { errors: [badUserInput("after must be a cursor from a myReservationChanged message", { field: "after" })] };
+      if (entryTimeMs(afterId) < Date.now() - limits.changeLogRetentionMs) {
+        return { errors: [domainError(ErrorCode.CURSOR_EXPIRED, "this cursor is older than the change log keeps changes: re-read myReservations, then subscribe without after", { retentionMs: limits.changeLogRetentionMs })] };
+      }
+    }
+    const open = perCustomer.get(customerId) ?? 0;
+    if (open >= limits.perCustomer) {
+      return { errors: [limitExceeded(`at most ${limits.perCustomer} open subscriptions per customer`, "SUBSCRIPTIONS_PER_CUSTOMER", limits.perCustomer)] };
+    }
+    perCustomer.set(customerId, open + 1);
+    return new LiveSubscription({
+      hub: options.hub,
+      resolver,
+      selection: liveSelection(args.schema, args.document, operation, field, variables),
+      customerId,
+      reservationId: reservationId ?? undefined,
+      after: afterId,
+      bufferLimit: limits.buffer,
+      onSlow: () => {
+        log.warn({ customerId }, "subscriber too slow; closing its socket so it resumes from its cursor");
+        socket.close(SLOW_CONSUMER_CLOSE_CODE, "Too slow: resubscribe with after = your last cursor");
+      },
+      onRelease: () => {
+        const left = (perCustomer.get(customerId) ?? 1) - 1;
+        if (left > 0) perCustomer.set(customerId, left);
+        else perCustomer.delete(customerId);
+      },
+    });
+  }
+
+  function registerGauges(registry: Registry): void {
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({ name, help, registers: [registry], collect() { this.set(value()); } });
+    gauge("live_subscriptions", "Open myReservationChanged subscriptions on this router", () => stats().subscriptions);
+    gauge("live_followed_customers", "Customers whose change log this router follows", () => options.hub.stats().customers);
+    gauge("live_gateway_operations", "Gateway operations run to resolve subscription messages since start (one per change and selection with nested fields)", () => resolver.gatewayOperations);
+  }
+
+  const stats = () => ({
+    subscriptions: [...perCustomer.values()].reduce((n, c) => n + c, 0),
+    gatewayOperations: resolver.gatewayOperations,
+  });
+
   return {
+    /** Open subscriptions on this replica and the gateway operations they caused (tests, metrics). */
+    stats,
     async close() {
       await cleanup.dispose();
       wss.close();
@@ -69,115 +190,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions) {
   };
 }
 
-function subscribe(args: ExecutionArgs, options: SubscriptionServerOptions): AsyncGenerator<ExecutionResult> | ExecutionResult {
-  const operation = args.document.definitions.find((d): d is OperationDefinitionNode =>
-    d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName));
-  const field = operation?.selectionSet.selections[0];
-  if (!operation || field?.kind !== Kind.FIELD || field.name.value !== SUBSCRIPTION_FIELD || operation.selectionSet.selections.length !== 1) {
-    return { errors: [{ message: `only ${SUBSCRIPTION_FIELD} can be subscribed to` } as never] };
-  }
-  const fieldDef = args.schema.getSubscriptionType()!.getFields()[SUBSCRIPTION_FIELD]!;
-  const { reservationId } = getArgumentValues(fieldDef, field, args.variableValues ?? {}) as { reservationId?: string };
-  const customerId = (args.contextValue as { customerId: string }).customerId;
-  return deliver({
-    ...options,
-    customerId,
-    reservationId,
-    query: asQuery(args.document, operation, field),
-    variables: args.variableValues ?? {},
-    responseKey: field.alias?.value ?? SUBSCRIPTION_FIELD,
-    rowFields: (field.selectionSet?.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [{ key: s.alias?.value ?? s.name.value, name: s.name.value }] : [])),
-  });
-}
-
-/** Rewrites `subscription { myReservationChanged(...) { sel } }` into `query($__rid: ID!) { myReservationChanged: myReservation(reservationId: $__rid) { sel } }`. */
-function asQuery(document: DocumentNode, operation: OperationDefinitionNode, field: FieldNode): string {
-  const rid = "__reservationId";
-  const queryField: FieldNode = {
-    ...field,
-    alias: { kind: Kind.NAME, value: field.alias?.value ?? SUBSCRIPTION_FIELD },
-    name: { kind: Kind.NAME, value: QUERY_FIELD },
-    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: "reservationId" }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: rid } } }],
-  };
-  const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
-  // The subscription's own arguments are gone; keep only the variables the selection still uses.
-  const used = new Set<string>();
-  for (const node of [field.selectionSet, ...fragments]) {
-    if (node) visit(node, { Variable: (variable) => { used.add(variable.name.value); } });
-  }
-  const query: OperationDefinitionNode = {
-    ...operation,
-    operation: "query" as OperationDefinitionNode["operation"],
-    variableDefinitions: [
-      ...(operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value)),
-      { kind: Kind.VARIABLE_DEFINITION, variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: rid } }, type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: "ID" } } } },
-    ],
-    selectionSet: { ...operation.selectionSet, selections: [queryField] },
-  };
-  return print({ kind: Kind.DOCUMENT, definitions: [query, ...fragments] });
-}
-
-interface Delivery extends SubscriptionServerOptions {
-  customerId: string;
-  reservationId: string | undefined;
-  query: string;
-  variables: Record<string, unknown>;
-  responseKey: string;
-  /** Top-level fields the client selected on MyReservation (response key and field name). */
-  rowFields: { key: string; name: string }[];
-}
-
-/** The row as the change event describes it: each delivered message shows that version, not a later one. */
-function rowFromChange(change: DomainEvent<"MyReservationChanged">): Record<string, unknown> {
-  return { reservationId: change.reservationId, ...change.payload };
-}
-
-/**
- * Yields one result per change of the customer's rows, in version order per reservation
- * (a version not newer than the last one sent is skipped). The row's own fields come from
- * the change event; nested fields (`reservation { car payment rental }`) are resolved
- * through the gateway as the subscriber. The buffer is bounded: when a client is too
- * slow, the oldest changes are dropped (the client sees the version gap).
- */
-async function* deliver(d: Delivery): AsyncGenerator<ExecutionResult> {
-  const pending: DomainEvent<"MyReservationChanged">[] = [];
-  let wake: (() => void) | undefined;
-  const unlisten = d.hub.listen(d.customerId, (change) => {
-    if (d.reservationId && change.reservationId !== d.reservationId) return;
-    if (pending.length >= BUFFER_LIMIT) {
-      pending.shift();
-      d.log.warn({ customerId: d.customerId }, "subscriber too slow; dropped its oldest change");
-    }
-    pending.push(change);
-    wake?.();
-  });
-  const lastVersion = new Map<string, number>();
-  try {
-    for (;;) {
-      const change = pending.shift();
-      if (!change) {
-        await new Promise<void>((resolve) => { wake = resolve; });
-        continue;
-      }
-      const { reservationId } = change;
-      if (change.payload.version <= (lastVersion.get(reservationId) ?? 0)) continue;
-      const response = await d.apollo.executeOperation(
-        { query: d.query, variables: { ...d.variables, __reservationId: reservationId } },
-        { contextValue: { requestId: randomUUID(), customerId: d.customerId, log: d.log } },
-      );
-      if (response.body.kind !== "single") continue;
-      const { data, errors } = response.body.singleResult;
-      const row = (data as Record<string, Record<string, unknown> | null> | null | undefined)?.[d.responseKey];
-      if (!row) {
-        if (errors) yield { errors: errors as never }; // e.g. a subgraph down: tell the client, keep the subscription
-        continue; // otherwise: not visible to this customer
-      }
-      const asChanged = rowFromChange(change);
-      for (const { key, name } of d.rowFields) if (name in asChanged) row[key] = asChanged[name];
-      lastVersion.set(reservationId, change.payload.version);
-      yield { data: { [d.responseKey]: row }, ...(errors ? { errors: errors as never } : {}) };
-    }
-  } finally {
-    unlisten();
-  }
+function limitExceeded(message: string, limit: string, max: number): GraphQLError {
+  return domainError(ErrorCode.LIMIT_EXCEEDED, message, { limit, max });
 }

@@ -64,8 +64,8 @@ export interface Stack {
   restart(name: ServiceName, options?: RestartOptions): Promise<void>;
   /** Starts a stopped service again (after `restart(..., { restart: false })`). */
   start(name: ServiceName, options?: Pick<RestartOptions, "envOverrides" | "waitFor">): Promise<void>;
-  /** Starts one more router process (a replica) on `port`, sharing everything else; stopped with the stack. */
-  startRouterReplica(port: number): Promise<ServiceProcess>;
+  /** Starts one more router process (a replica) on `port`, sharing everything else (plus `envOverrides`); stopped with the stack. */
+  startRouterReplica(port: number, envOverrides?: Record<string, string>): Promise<ServiceProcess>;
   /** Stops the router and dashboard first, then the subgraphs, then the embedded database and Redis. Idempotent. */
   stop(): Promise<void>;
 }
@@ -204,8 +204,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stop,
       start,
       service: (name) => byName.get(name)!,
-      async startRouterReplica(port) {
-        const replica = await startService("router", options, { ...routerEnv, PORT: String(port) });
+      async startRouterReplica(port, envOverrides = {}) {
+        const replica = await startService("router", options, { ...routerEnv, ...envOverrides, PORT: String(port) });
         replicas.push(replica);
         return replica;
       },

@@ -34,12 +34,14 @@ export const eventPayloads = {
   CarReturned: z.object({ rentalId: uuid, carId: z.string().min(1) }),
   /** rental -> reservation: the rental was cancelled (or refused to exist after a cancellation). */
   RentalCancelled: z.object({ rentalId: uuid.nullable() }),
-  /** reservation -> routers (Redis pub/sub): a "my reservations" row changed; `version` orders changes of one reservation. */
+  /** reservation -> the customer's change log (Redis Stream) -> routers: a "my reservations" row changed; `version` orders changes of one reservation. */
   MyReservationChanged: z.object({
     carId: z.string(),
     status: z.string(),
     paymentStatus: z.string().nullable(),
     rentalStatus: z.string().nullable(),
+    /** CUSTOMER or EXPIRED when status is CANCELLED; absent in entries written before it existed. */
+    cancellationReason: z.string().nullable().optional(),
     version: z.number().int().positive(),
     updatedAt: z.iso.datetime(),
   }),

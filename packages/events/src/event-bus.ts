@@ -17,6 +17,8 @@ export interface EventBusOptions<Tx extends SqlClient> {
   log: Logger;
   /** Lock of an in-flight job, in ms (`EVENT_LOCK_MS`): how soon a crashed consumer's jobs are retried. */
   lockDurationMs?: number;
+  /** Retention of the customer change log in ms (`CHANGE_LOG_RETENTION`); only the reservation subgraph writes to it. */
+  changeLogRetentionMs?: number;
 }
 
 /** A subgraph's side of the event flow: its outbox relay and its idempotent consumer. */
@@ -33,7 +35,8 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
   const producer = producerConnection(options.redisUrl);
   const workerRedis = workerConnection(options.redisUrl);
   for (const connection of [producer, workerRedis]) connection.on("error", () => {}); // logged by relay/worker
-  const publisher = createPublisher(producer, options.prefix);
+  const publisher = createPublisher(producer, options.prefix,
+    options.changeLogRetentionMs ? { changeLogRetentionMs: options.changeLogRetentionMs } : {});
   const relay = startOutboxRelay({ db: options.db, publisher, log });
   const consumer = startConsumer({
     consumer: options.name,

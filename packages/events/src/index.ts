@@ -8,3 +8,4 @@ export * from "./routing.ts";
 export * from "./sql-client.ts";
 export * from "./event-bus.ts";
 export * from "./dead-letter-replay.ts";
+export * from "./change-log.ts";

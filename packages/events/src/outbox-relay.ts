@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { DomainEvent } from "./contracts.ts";
 import type { EventPublisher } from "./publisher.ts";
+import { BROADCASTS } from "./routing.ts";
 import type { SqlClient, TransactionalClient } from "./sql-client.ts";
 
 export interface OutboxRelayOptions<Tx extends SqlClient> {
@@ -21,16 +22,37 @@ export interface OutboxRelay {
 }
 
 /**
- * Publishes one batch of pending outbox rows and marks them sent, in one transaction:
- * rows are locked `FOR UPDATE SKIP LOCKED`, so several replicas relay disjoint batches,
- * and a failed publish rolls back the marks, leaving the rows pending for the next round.
- * @returns the number of events published.
+ * The outbox is relayed in two lanes, so neither can hold the other up:
+ * - `saga`: events for the queues; several replicas relay disjoint batches in parallel
+ *   (`FOR UPDATE SKIP LOCKED`); consumers do not depend on publication order.
+ * - `changes`: the customer change log (BROADCASTS). One relay at a time (a transaction
+ *   advisory lock), oldest row first: the projection locks a reservation's row while it
+ *   writes a version, so version n is committed before version n+1 exists, and a single
+ *   relay therefore appends a reservation's versions in order (the log's dedupe relies on it).
  */
-export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx>, publisher: EventPublisher, batchSize = 100): Promise<number> {
+export type OutboxLane = "saga" | "changes";
+export const OUTBOX_LANES: readonly OutboxLane[] = ["saga", "changes"];
+
+/** Advisory lock key of the change lane (any constant unique in the database). */
+const CHANGE_LANE_LOCK = 7_310_224_010;
+
+/**
+ * Publishes one batch of pending outbox rows of `lane` and marks them sent, in one
+ * transaction; a failed publish rolls back the marks, leaving the rows pending for the
+ * next round.
+ * @returns the number of events published (0 when another replica holds the change lane).
+ */
+export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx>, publisher: EventPublisher, batchSize = 100, lane: OutboxLane = "saga"): Promise<number> {
+  const types = [...BROADCASTS];
   return db.$transaction(async (tx) => {
+    if (lane === "changes") {
+      const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1::bigint) AS locked`, CHANGE_LANE_LOCK);
+      if (!lock?.locked) return 0;
+    }
     const rows = await tx.$queryRawUnsafe<{ id: string; payload: DomainEvent }[]>(
-      `SELECT id, payload FROM outbox_event WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      batchSize,
+      `SELECT id, payload FROM outbox_event WHERE published_at IS NULL AND ${lane === "changes" ? "type = ANY($2::text[])" : "NOT (type = ANY($2::text[]))"}
+       ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      batchSize, types,
     );
     if (rows.length === 0) return 0;
     await publisher.publish(rows.map((r) => r.payload));
@@ -40,12 +62,21 @@ export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx
 }
 
 /**
- * Runs the relay loop until stopped: a full batch is followed at once by the next,
- * an empty one waits `pollIntervalMs` (or a `kick()`); failures (Redis or the database
- * down) are logged once and retried with backoff up to 5 s. Events are never dropped.
+ * Runs one relay loop per lane until stopped: a full batch is followed at once by the
+ * next, an empty one waits `pollIntervalMs` (or a `kick()`); failures (Redis or the
+ * database down) are logged once and retried with backoff up to 5 s. Events are never dropped.
  */
 export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>): OutboxRelay {
-  const { db, publisher, log } = options;
+  const lanes = OUTBOX_LANES.map((lane) => startLane(options, lane));
+  return {
+    kick: () => { for (const lane of lanes) lane.kick(); },
+    stop: async () => { await Promise.all(lanes.map((lane) => lane.stop())); },
+  };
+}
+
+function startLane<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>, lane: OutboxLane): OutboxRelay {
+  const { db, publisher } = options;
+  const log = options.log.child({ lane });
   const batchSize = options.batchSize ?? 100;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   let running = true;
@@ -58,7 +89,7 @@ export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptio
   const loop = (async () => {
     while (running) {
       try {
-        const published = await relayOnce(db, publisher, batchSize);
+        const published = await relayOnce(db, publisher, batchSize, lane);
         if (failures > 0) log.info({ afterFailures: failures }, "outbox relay recovered");
         failures = 0;
         if (published > 0) log.debug({ published }, "outbox events published");

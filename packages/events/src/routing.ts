@@ -19,14 +19,11 @@ export const ROUTES: Record<EventType, readonly ConsumerName[]> = {
 };
 
 /**
- * Events broadcast on Redis pub/sub instead of a queue: live notifications every router
- * replica fans out to its own subscribers (a missed one is recovered by re-reading the
- * read model, so at-most-once delivery is enough here).
+ * Events appended to the customer's change log (a Redis Stream, change-log.ts) instead of
+ * a queue: every router replica reads it for its own subscribers. The outbox relays them
+ * in a lane of their own (one relay at a time, in commit order), see outbox-relay.ts.
  */
 export const BROADCASTS: ReadonlySet<EventType> = new Set(["MyReservationChanged"]);
-
-/** Redis pub/sub channel of the broadcasts, e.g. `rentcar:my-reservation-changed`. */
-export const broadcastChannel = (prefix: string) => `${prefix}:my-reservation-changed`;
 
 /** Queue of a consumer, e.g. `payment-events`. */
 export const queueName = (consumer: ConsumerName) => `${consumer}-events`;

@@ -1,6 +1,23 @@
 import { z } from "zod";
 import { LOCAL_JWT_SECRET } from "./customer-token.ts";
 
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A duration such as `24h`, `30m`, `90s`, `500ms`, `7d` or a bare number of ms, as ms.
+ * Used for settings an operator writes by hand (e.g. `CHANGE_LOG_RETENTION`).
+ */
+export const durationMsSchema = (defaultValue: string) => z.string().default(defaultValue)
+  .transform((text, ctx) => {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+    if (!match) {
+      ctx.addIssue({ code: "custom", message: "must be a duration like 24h, 30m, 90s, 500ms or a number of ms" });
+      return z.NEVER;
+    }
+    return Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? "ms") as keyof typeof DURATION_UNITS_MS];
+  })
+  .pipe(z.number().int().positive());
+
 /**
  * Settings every service reads. Defaults work on a fresh developer machine;
  * production overrides them through the environment (k8s ConfigMap / Secret).
@@ -21,6 +38,12 @@ export const baseEnvSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/).default("rentcar"),
   /** How long an in-flight event job stays locked to a consumer, in ms; a crashed consumer's jobs are retried after it. */
   EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /**
+   * How long the per-customer change log of "my reservations" keeps changes (written by
+   * reservation, replayed by the router for `myReservationChanged(after:)`); an older
+   * cursor gets CURSOR_EXPIRED. Default 24h.
+   */
+  CHANGE_LOG_RETENTION: durationMsSchema("24h"),
   /** HS256 secret of the internal token the router (and services) sign for subgraph calls. */
   INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default(LOCAL_INTERNAL_SECRET),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */

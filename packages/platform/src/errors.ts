@@ -10,6 +10,10 @@ export const ErrorCode = {
   /** A per-customer limit is reached (e.g. MAX_UNPAID_HOLDS unpaid reservations). */
   LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  /** A limit of the caller was reached (e.g. open subscriptions); `extensions.limit` names it, `extensions.max` gives its value. */
+  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
+  /** A myReservationChanged cursor older than the change log's retention: re-read myReservations. */
+  CURSOR_EXPIRED: "CURSOR_EXPIRED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -65,6 +65,7 @@ export async function project(tx: Tx, reservationId: string, change: ProjectionC
     status: updated.status,
     paymentStatus: updated.paymentStatus,
     rentalStatus: updated.rentalStatus,
+    cancellationReason: updated.cancellationReason,
     version: updated.version,
     updatedAt: updated.updatedAt.toISOString(),
   }));

@@ -69,7 +69,7 @@ export async function rebuildProjection(db: PrismaClient, sources: RebuildSource
           update: fields,
         });
         await appendToOutbox(tx, createEvent("MyReservationChanged", { reservationId: reservation.id, customerId: reservation.customerId }, {
-          carId: updated.carId, status, paymentStatus, rentalStatus, version: updated.version, updatedAt: updated.updatedAt.toISOString(),
+          carId: updated.carId, status, paymentStatus, rentalStatus, cancellationReason, version: updated.version, updatedAt: updated.updatedAt.toISOString(),
         }));
         return true;
       });

@@ -27,6 +27,8 @@ export const resolvers = {
       cancelReservation(ctx.deps, ctx, requireCustomer(ctx), args.reservationId),
   },
   MyReservation: {
+    id: (row: { reservationId: string }) => row.reservationId,
+    cursor: () => null,
     reservation: async (row: { reservationId: string }, _: unknown, ctx: ReservationContext) =>
       visibleTo(ctx, await ctx.loaders.reservationById.load(row.reservationId)),
   },
