@@ -66,21 +66,26 @@ const query = `subscription($id: ID, $after: String) { myReservationChanged(rese
 // changes made while disconnected are replayed (a version already shown is not shown twice).
 let cursor: string | null = null;
 let current: AsyncIterator<unknown> | undefined;
-client.on("connected", () => { if (everConnected && current) void current.return?.(); });
+let connections = 0;
+client.on("connected", () => { if (++connections > 1) void current?.return?.(); });
 const shown = new Map<string, number>();
 for (;;) {
   const variables: Record<string, string | null> = { id: reservationId ?? null, after: cursor };
   const iterator = client.iterate<{ myReservationChanged?: Record<string, any> }>({ query, variables });
   current = iterator;
-  for await (const result of iterator) {
-    if (result.errors) console.error(JSON.stringify(result.errors));
-    if (result.errors?.some((e) => e.extensions?.code === "CURSOR_EXPIRED")) cursor = null;
-    const row: Record<string, any> | undefined = result.data?.myReservationChanged;
-    if (!row) continue;
-    cursor = row.cursor;
-    if (row.version <= (shown.get(row.reservationId) ?? 0)) continue;
-    shown.set(row.reservationId, row.version);
-    console.log(`${row.updatedAt}  ${row.reservationId}  v${row.version}  ${row.status.padEnd(15)} payment=${row.paymentStatus ?? "-"} rental=${row.rentalStatus ?? "-"}  ${row.reservation?.car?.model ?? ""}`);
+  try {
+    for await (const result of iterator) {
+      if (result.errors) console.error(JSON.stringify(result.errors));
+      if (result.errors?.some((e) => e.extensions?.code === "CURSOR_EXPIRED")) cursor = null;
+      const row: Record<string, any> | undefined = result.data?.myReservationChanged;
+      if (!row) continue;
+      cursor = row.cursor;
+      if (row.version <= (shown.get(row.reservationId) ?? 0)) continue;
+      shown.set(row.reservationId, row.version);
+      console.log(`${row.updatedAt}  ${row.reservationId}  v${row.version}  ${row.status.padEnd(15)} payment=${row.paymentStatus ?? "-"} rental=${row.rentalStatus ?? "-"}  ${row.reservation?.car?.model ?? ""}`);
+    }
+  } catch (error) {
+    console.error(`watch: subscription ended (${JSON.stringify(error).slice(0, 200)}); resubscribing`);
   }
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
