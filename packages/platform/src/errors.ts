@@ -7,11 +7,12 @@ export const ErrorCode = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
-  /** A per-customer limit is reached (e.g. MAX_UNPAID_HOLDS unpaid reservations). */
+  /**
+   * A per-customer limit is reached (e.g. MAX_UNPAID_HOLDS unpaid reservations, open
+   * subscriptions: then `extensions.limit` names it and `extensions.max` gives its value).
+   */
   LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
-  /** A limit of the caller was reached (e.g. open subscriptions); `extensions.limit` names it, `extensions.max` gives its value. */
-  LIMIT_EXCEEDED: "LIMIT_EXCEEDED",
   /** A myReservationChanged cursor older than the change log's retention: re-read myReservations. */
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
