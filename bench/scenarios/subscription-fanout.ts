@@ -41,6 +41,7 @@ export const scenario: Scenario = {
     const perCustomer = ctx.pick(10, 3);
     const router = stack.processes().find((p) => p.name === "router")!;
     const rssBefore = rssMb(router.pid) ?? Number.NaN;
+    const heapBefore = await routerHeapMb(stack);
 
     ctx.log(`opening ${customers * perCustomer} connections...`);
     const subscribers: Subscriber[] = [];
@@ -113,6 +114,9 @@ export const scenario: Scenario = {
     }, 30_000, "router RSS back within 10 % of before").catch(() => {});
     ctx.record("router RSS after subscribers left", rssAfter, "MB");
     ctx.record("router RSS after / before", round(rssAfter / rssBefore), "ratio");
+    // RSS is a high-water mark (V8 and malloc keep freed pages); the JS heap in use shows whether anything is still held.
+    ctx.record("router JS heap used before", heapBefore, "MB");
+    ctx.record("router JS heap used after subscribers left", await routerHeapMb(stack), "MB");
     ctx.record("followed customers after leaving", await routerGauge(stack, "live_followed_customers"), "count");
   },
 };
@@ -167,6 +171,11 @@ async function routerGauge(stack: BenchStack, name: string): Promise<number> {
   const text = await (await fetch(`${stack.baseUrl("router")}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line ? Number(line.split(" ").at(-1)) : Number.NaN;
+}
+
+/** The router's V8 heap in use (prom-client's nodejs_heap_size_used_bytes), MB. */
+async function routerHeapMb(stack: BenchStack): Promise<number> {
+  return round((await routerGauge(stack, "nodejs_heap_size_used_bytes")) / 1_048_576);
 }
 
 /** Query operations served by the three subgraphs so far (graphql_operations_total{type="query"}). */
