@@ -8,9 +8,11 @@
 #   docker run rentcar:dev scripts/db-migrate.ts payment      # migrations (DATABASE_URL)
 #
 # The Kubernetes manifests (k8s/) set the full exec-form command per Deployment.
-# Services run TypeScript directly through `node --import tsx` (tsx is a production
-# dependency), so there is no separate compile step; the build stage only installs
-# everything and generates the Prisma clients.
+# Node 24 runs the TypeScript sources itself (type stripping; the code is erasable-only
+# TypeScript), so there is no compile step and no transpiler in the image: the build
+# stage installs everything and generates the Prisma clients, then writes the
+# production tree (no tsx, no typescript). Both steps are scripts/image-build.sh, which
+# the production test (e2e/test/production-image.test.ts) runs the same way without Docker.
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
@@ -25,18 +27,12 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
 RUN npm install -g "npm@${NPM_VERSION}"
 WORKDIR /app
 
-# ---- source: the build context (see .dockerignore: no node_modules, no generated code)
-FROM base AS source
+# ---- build: all dependencies, the generated Prisma clients, then the production tree --
+FROM base AS build
+# The build context (see .dockerignore: no node_modules, no generated code, no tests).
 COPY . .
-
-# ---- build: all dependencies, then the generated Prisma clients (offline) -----------
-FROM source AS build
-RUN --mount=type=cache,target=/root/.npm npm ci
-RUN npm run generate
-
-# ---- prod-deps: production dependencies only ----------------------------------------
-FROM source AS prod-deps
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
+RUN --mount=type=cache,target=/root/.npm bash scripts/image-build.sh build
+RUN --mount=type=cache,target=/root/.npm bash scripts/image-build.sh runtime /runtime
 
 # ---- runtime -------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -47,14 +43,11 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
       /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg
 WORKDIR /app
 # Files stay owned by root and read-only for the app user; Kubernetes additionally
-# mounts the root filesystem read-only with an emptyDir on /tmp (tsx's transform cache).
-COPY --from=prod-deps /app ./
-COPY --from=build /app/subgraphs/reservation/src/generated ./subgraphs/reservation/src/generated
-COPY --from=build /app/subgraphs/payment/src/generated ./subgraphs/payment/src/generated
-COPY --from=build /app/subgraphs/rental/src/generated ./subgraphs/rental/src/generated
+# mounts the root filesystem read-only (with an emptyDir on /tmp for anything that wants one).
+COPY --from=build /runtime ./
 # Numeric so that Kubernetes' runAsNonRoot can verify it (uid 1000 is `node` in the base image).
 USER 1000:1000
 EXPOSE 4000 4001 4002 4003
 # Exec form: node is PID 1 and receives SIGTERM itself (the services drain on it).
-ENTRYPOINT ["node", "--import", "tsx"]
+ENTRYPOINT ["node"]
 CMD ["router/src/main.ts"]

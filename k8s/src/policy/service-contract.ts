@@ -105,7 +105,7 @@ function envNameViolations(where: string, env: Map<string, EnvValue>, known: rea
 
 /** The exec-form command of a deployable (the image's entrypoint + its main module). */
 export function commandOf(entry: string, ...args: string[]): string[] {
-  return ["node", "--import", "tsx", entry, ...args];
+  return ["node", entry, ...args];
 }
 
 function deploymentOf(objects: KubeObject[], name: string): Workload | undefined {

@@ -17,8 +17,15 @@ export interface ServiceProcess {
 
 export interface StartProcessOptions {
   name: string;
-  /** TypeScript module to run with tsx, relative to the repo root (e.g. `router/src/main.ts`). */
+  /** TypeScript module to run, relative to `cwd` (e.g. `router/src/main.ts`). */
   entry: string;
+  /** Directory to run in; default the repository root. */
+  cwd?: string | URL;
+  /**
+   * Node options before the entry; default `--import tsx` (development). A production
+   * tree has no tsx: pass `[]` and Node 24 strips the types itself, as in the image.
+   */
+  nodeArgs?: string[];
   env: Record<string, string>;
   /** Polled until it answers 200. */
   readyUrl: string;
@@ -30,14 +37,14 @@ export interface StartProcessOptions {
 export const repoRoot = new URL("../../../", import.meta.url);
 
 /**
- * Spawns a service as a real process (`node --import tsx <entry>`) in its own process
+ * Spawns a service as a real process (`node --import tsx <entry>` unless `nodeArgs`) in its own process
  * group (so a terminal Ctrl-C reaches only the orchestrator, which stops services in
  * order) and waits until its readiness URL answers 200.
  * @throws Error with the process output when it exits or is not ready in time.
  */
 export async function startProcess(options: StartProcessOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", options.entry], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? ["--import", "tsx"]), options.entry], {
+    cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

@@ -95,9 +95,12 @@ export function crashAfterCommit(faultOperation: string | undefined): ((operatio
 
 /** Thrown by {@link parseEnv}; `message` lists every problem, one per line. */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";
+    this.problems = problems;
   }
 }
 
