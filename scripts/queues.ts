@@ -10,16 +10,15 @@
  * <consumer> is reservation, payment or rental. Replaying is safe: consumers are
  * idempotent (inbox), so an event that was in fact applied has no second effect.
  */
-import { deadLetterQueueName, queueName, replayDeadLetters, type ConsumerName, type DeadLetter } from "@rentcar/events";
+import { deadLetterQueueName, queueName, replayDeadLetters, toolConnection, type ConsumerName, type DeadLetter } from "@rentcar/events";
 import { resolveToolConfig } from "@rentcar/platform/local-stack";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { exitOnSignals, toolConfig } from "./tool-config.ts";
 
 const CONSUMERS: ConsumerName[] = ["reservation", "payment", "rental"];
 const config = toolConfig("queues", resolveToolConfig);
 const redisUrl = config.redisUrl ?? "redis://127.0.0.1:6379";
-const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+const connection = toolConnection(redisUrl);
 const prefix = config.queuePrefix;
 exitOnSignals(async () => connection.disconnect());
 const open = (name: string) => new Queue(name, { connection, prefix });

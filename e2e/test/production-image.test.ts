@@ -78,7 +78,7 @@ describe("the production image, built and run without Docker", () => {
   });
 
   it("migrates, starts the four services with NODE_ENV=production, and answers through the router", { timeout: 180_000 }, async () => {
-    const queuePrefix = `rentcar-image-${Date.now().toString(36)}`;
+    const queuePrefix = `{rentcar-image-${Date.now().toString(36)}}`;
     const ports = { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() };
     const common = { NODE_ENV: "production", LOG_LEVEL: "warn", REDIS_URL, QUEUE_PREFIX: queuePrefix, ...secrets };
     const subgraphEnv = {

@@ -21,7 +21,7 @@ export interface TestStack {
 /** Starts router + three subgraphs as real processes on free ports, with fresh databases and a unique queue prefix. */
 export async function startTestStack(env: Record<string, string> = {}, redisUrl = REDIS_URL): Promise<TestStack> {
   const databaseUrls = { reservation: uniqueDatabaseUrl("reservation"), payment: uniqueDatabaseUrl("payment"), rental: uniqueDatabaseUrl("rental") };
-  const queuePrefix = `rentcar-e2e-${randomBytes(4).toString("hex")}`;
+  const queuePrefix = `{rentcar-e2e-${randomBytes(4).toString("hex")}}`;
   const stack = await startStack({
     ports: { router: await getPort(), reservation: await getPort(), payment: await getPort(), rental: await getPort() },
     databaseUrls,

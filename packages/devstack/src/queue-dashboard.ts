@@ -5,10 +5,9 @@ import type { AddressInfo } from "node:net";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import { deadLetterQueueName, queueName, replayDeadLetters, type ConsumerName } from "@rentcar/events";
+import { deadLetterQueueName, queueName, replayDeadLetters, toolConnection, type ConsumerName } from "@rentcar/events";
 import { Queue } from "bullmq";
 import express from "express";
-import { Redis } from "ioredis";
 
 const CONSUMERS: readonly ConsumerName[] = ["reservation", "payment", "rental"];
 const BOARD_PATH = "/queues";
@@ -42,7 +41,7 @@ export interface QueueDashboard {
  * credentials (HTTP basic auth); responses forbid loading anything from elsewhere.
  */
 export async function startQueueDashboard(options: QueueDashboardOptions): Promise<QueueDashboard> {
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  const connection = toolConnection(options.redisUrl);
   connection.on("error", () => {}); // reported by /health/ready and by the failing request
   const open = (name: string) => new Queue(name, { connection, prefix: options.prefix });
   const deadLetterQueues = new Map(CONSUMERS.map((consumer) => [consumer, open(deadLetterQueueName(consumer))]));

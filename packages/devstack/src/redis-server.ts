@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import getPort from "get-port";
-import { createClient } from "redis";
+import { createRedisClient } from "@rentcar/platform";
 
 /** Where the local stack's Redis comes from. */
 export interface ResolvedRedis {
@@ -15,7 +15,8 @@ export interface ResolvedRedis {
 export const LOCAL_REDIS_URL = "redis://127.0.0.1:6379";
 
 async function answersPing(url: string): Promise<boolean> {
-  const client = createClient({ url, socket: { connectTimeout: 1_000, reconnectStrategy: false } });
+  // REDIS_URL may name a Redis Cluster (redis+cluster://): the platform's factory handles both.
+  const client = createRedisClient(url, { connectTimeoutMs: 1_000, reconnect: false });
   client.on("error", () => {});
   try {
     await client.connect();

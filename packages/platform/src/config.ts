@@ -33,9 +33,19 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Address the HTTP server listens on: all interfaces in a container; `npm start` passes 127.0.0.1. */
   HOST: z.string().min(1).default("0.0.0.0"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
-  /** Key prefix of the BullMQ queues in Redis (tests use a unique one per run). */
-  QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/).default("rentcar"),
+  /**
+   * `redis://host:port` (TLS: `rediss://`; credentials as `user:password@`) for one Redis
+   * server; `redis+cluster://host:port` (`rediss+cluster://`) for a Redis Cluster, `host`
+   * being any node or the managed service's configuration endpoint.
+   */
+  REDIS_URL: z.url({ protocol: /^rediss?(\+cluster)?$/, error: "must be a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL" })
+    .default("redis://127.0.0.1:6379"),
+  /**
+   * Key prefix of the BullMQ queues in Redis (tests use a unique one per run). Hash-tagged,
+   * `{name}`, so that every key of a queue lands in one slot of a Redis Cluster (BullMQ's
+   * scripts touch several keys at once); required on a cluster, accepted everywhere.
+   */
+  QUEUE_PREFIX: z.string().regex(/^(\{[\w.-]+\}|[\w.-]+)$/, "must be {name} (hash-tagged) or name; name: letters, digits, _ . -").default("{rentcar}"),
   /** How long an in-flight event job stays locked to a consumer, in ms; a crashed consumer's jobs are retried after it. */
   EVENT_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   /**
@@ -113,7 +123,7 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv 
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`));
   }
-  const problems = productionSecretProblems(result.data as Record<string, unknown>);
+  const problems = [...productionSecretProblems(result.data as Record<string, unknown>), ...redisClusterProblems(result.data)];
   if (problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
@@ -135,6 +145,16 @@ function productionSecretProblems(env: Record<string, unknown>): string[] {
     if (value.length < MIN_PRODUCTION_SECRET_LENGTH) return [`${name}: must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`];
     return [];
   });
+}
+
+/** On a Redis Cluster (`redis+cluster://`) the queue prefix must be a hash tag, or BullMQ's multi-key scripts fail with CROSSSLOT. */
+function redisClusterProblems(config: unknown): string[] {
+  const { REDIS_URL, QUEUE_PREFIX } = (config ?? {}) as { REDIS_URL?: unknown; QUEUE_PREFIX?: unknown };
+  const cluster = typeof REDIS_URL === "string" && /^rediss?\+cluster:/.test(REDIS_URL);
+  if (cluster && typeof QUEUE_PREFIX === "string" && !/^\{.+\}$/.test(QUEUE_PREFIX)) {
+    return [`QUEUE_PREFIX: must be hash-tagged, e.g. {${QUEUE_PREFIX}}, on a Redis Cluster (REDIS_URL is ${REDIS_URL.split(":")[0]}://)`];
+  }
+  return [];
 }
 
 /**

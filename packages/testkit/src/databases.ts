@@ -48,4 +48,4 @@ export function testSubgraphEnv(databaseUrl: string, extra: Record<string, strin
 export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789";
 
 /** BullMQ key prefix unique to this test process, so test runs never share queues. */
-export const TEST_QUEUE_PREFIX = `rentcar-test-${randomBytes(4).toString("hex")}`;
+export const TEST_QUEUE_PREFIX = `{rentcar-test-${randomBytes(4).toString("hex")}}`;
