@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/kubectl-setup.ts"],
-    testTimeout: 20_000,
+    testTimeout: 60_000,
+    // Rendering (kubectl kustomize) and schema validation run in beforeAll: slow on a busy machine.
+    hookTimeout: 60_000,
   },
 });

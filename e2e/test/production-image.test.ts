@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, matchesGlob } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,8 +69,9 @@ describe("the production image, built and run without Docker", () => {
   afterAll(async () => {
     for (const service of services.reverse()) await service.stop();
     await Promise.all(Object.values(databaseUrls).map((url) => dropDatabase(url)));
-    rmSync(workDir, { recursive: true, force: true });
-  }, 180_000);
+    // Two full installs (about 1 GB of files): slow to delete on a busy disk.
+    await rm(workDir, { recursive: true, force: true });
+  }, 600_000);
 
   it("holds neither tsx nor typescript, and the generated Prisma clients", () => {
     for (const tool of ["tsx", "typescript", ".bin/tsx", ".bin/tsc"]) expect(existsSync(join(appDir, "node_modules", tool)), tool).toBe(false);

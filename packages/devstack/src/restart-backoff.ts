@@ -8,12 +8,17 @@ export class RestartBackoff {
   private readonly upSince = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(
-    private readonly firstMs = 1_000,
-    private readonly maxMs = 30_000,
-    private readonly stableMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly firstMs: number;
+  private readonly maxMs: number;
+  private readonly stableMs: number;
+  private readonly now: () => number;
+
+  constructor(firstMs = 1_000, maxMs = 30_000, stableMs = 60_000, now: () => number = Date.now) {
+    this.firstMs = firstMs;
+    this.maxMs = maxMs;
+    this.stableMs = stableMs;
+    this.now = now;
+  }
 
   /** The delay before the next restart of `name`, in ms (and counts the attempt). */
   next(name: string): number {

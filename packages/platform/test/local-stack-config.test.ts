@@ -58,7 +58,7 @@ describe("local stack configuration (one place for npm start and every tool)", (
     // Another PORT means another stack: nothing is taken from this one.
     const other = resolveToolConfig({ DATA_DIR: dataDir, PORT: "6000" });
     expect(other.routerUrl).toBe("http://127.0.0.1:6000/graphql");
-    expect(other.queuePrefix).toBe("rentcar");
+    expect(other.queuePrefix).toBe("{rentcar}");
     removeRunningStack(dataDir);
     expect(readRunningStack(dataDir)).toBeUndefined();
   });
