@@ -1,3 +1,4 @@
+import { changeLogKey } from "@rentcar/events";
 import { signCustomerToken } from "@rentcar/platform";
 import { startRedisCluster, type LocalRedisCluster } from "@rentcar/testkit";
 import { createClient as createWsClient, type Client } from "graphql-ws";
@@ -10,7 +11,8 @@ import { eventually, inDays, JWT_SECRET, REDIS_URL, startTestStack, type TestSta
  * The whole stack on a Redis Cluster: three masters from the machine's redis-server on
  * loopback ports (`redis-cli --cluster create`), every service pointed at it with
  * `REDIS_URL=redis+cluster://<one node>` and a hash-tagged QUEUE_PREFIX. The saga's
- * BullMQ queues and the live subscription must work there as on one server.
+ * BullMQ queues and the live subscription (the per-customer change log, a Redis Stream
+ * read by the router, plus its pub/sub bell) must work there as on one server.
  */
 let cluster: LocalRedisCluster;
 let t: TestStack;
@@ -86,6 +88,8 @@ describe("on a three-master Redis Cluster", () => {
     // The queues really are on the cluster (spread by the hash tag into one slot), not on the machine's Redis.
     const keys = await clusterKeys(t.queuePrefix);
     expect(keys.some((key) => key.startsWith(`${t.queuePrefix}:rental-events:`))).toBe(true);
+    // The subscription's transport, the customer's change log (a Redis Stream, hash-tagged by customer), too.
+    expect(await clusterKeys(changeLogKey(t.queuePrefix, "cluster-alice"))).toContain(changeLogKey(t.queuePrefix, "cluster-alice"));
     const standalone = createClient({ url: REDIS_URL });
     await standalone.connect();
     try {
