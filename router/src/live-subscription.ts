@@ -52,7 +52,10 @@ export class LiveSubscription implements AsyncIterableIterator<ExecutionResult> 
   private readonly stopListening: () => void;
   private readonly started: Promise<void>;
 
-  constructor(private readonly o: LiveSubscriptionOptions) {
+  private readonly o: LiveSubscriptionOptions;
+
+  constructor(o: LiveSubscriptionOptions) {
+    this.o = o;
     const listening = o.hub.listen(o.customerId, (entry) => this.push(entry));
     this.stopListening = listening.stop;
     this.started = listening.position.then((position) => {

@@ -65,7 +65,10 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   private readonly breaker;
   private readonly policy;
 
-  constructor(private readonly options: SubgraphDataSourceOptions) {
+  private readonly options: SubgraphDataSourceOptions;
+
+  constructor(options: SubgraphDataSourceOptions) {
+    this.options = options;
     const url = new URL(options.url);
     this.path = `${url.pathname}${url.search}`;
     this.pool = new Pool(url.origin, {
