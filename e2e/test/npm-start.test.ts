@@ -44,14 +44,22 @@ describe("npm start on PORT=<non-default>", () => {
     try {
       await eventually(async () => watched.includes("watching alice's reservations"), 30_000);
       expect(watched).toContain(`ws://127.0.0.1:${app.port}/graphql`);
-      const reserved = await postGraphQL(
-        `${base()}/graphql`,
-        `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id status } }`,
-        { input: { carId: "car-003", pickupAt: inDays(3), returnAt: inDays(4) } },
-        { authorization: `Bearer ${bearer}` },
-      );
-      const id = (reserved.data as { reserveCar: { id: string } }).reserveCar.id;
-      await eventually(async () => watched.includes(id), 20_000);
+      // "watching" prints on connection_ack; give the router a moment to register the subscription itself.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The subscription may register at the router a moment after connection_ack; a reservation
+      // made before that is not pushed (live changes only), so reserve again until one arrives.
+      const seen: string[] = [];
+      for (let attempt = 0; attempt < 3 && seen.length === 0; attempt++) { // 3: MAX_UNPAID_HOLDS
+        const reserved = await postGraphQL(
+          `${base()}/graphql`,
+          `mutation($input: ReserveCarInput!) { reserveCar(input: $input) { id status } }`,
+          { input: { carId: `car-01${attempt}`, pickupAt: inDays(3), returnAt: inDays(4) } },
+          { authorization: `Bearer ${bearer}` },
+        );
+        const id = (reserved.data as { reserveCar: { id: string } }).reserveCar.id;
+        await eventually(async () => watched.includes(id), 20_000).then(() => seen.push(id), () => {});
+      }
+      expect(seen, `watch printed:\n${watched}`).toHaveLength(1);
     } finally {
       watch.kill("SIGINT");
       const [code] = (await once(watch, "exit")) as [number | null];
