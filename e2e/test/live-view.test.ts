@@ -177,6 +177,20 @@ describe("my reservations: read model and live subscription through the router",
     await Promise.all([onMain.close(), onReplica.close()]);
   });
 
+  it("a change whose nested fields fail (rental down) still arrives, with the error, and the subscription stays open", async () => {
+    const watcher = await watch("hana");
+    await t.stack.restart("rental", { restart: false });
+    try {
+      const id = await reserve("hana");
+      await eventually(async () => watcher.rows.some((r) => r.reservationId === id));
+      expect(watcher.rows.find((r) => r.reservationId === id)!.reservation!.car).toBeNull();
+      expect(watcher.closes).toEqual([]);
+    } finally {
+      await t.stack.start("rental");
+      await watcher.close();
+    }
+  }, 60_000);
+
   it("closes the socket with 4401 without a token and 4403 with a bad one", async () => {
     expect(await closeCodeFor({})).toBe(4401);
     expect(await closeCodeFor({ authorization: "Bearer not-a-jwt" })).toBe(4403);

@@ -1,7 +1,7 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
-import { createLogger, createMetrics, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
+import { createAdmission, createLogger, createMetrics, overloadedResponsePlugin, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
 import type { GraphQLSchema } from "graphql";
 import { createChangeHub } from "./change-hub.ts";
 import { startSubscriptionServer, subscriptionLimits } from "./subscriptions.ts";
@@ -30,6 +30,8 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     validateSharedScalars(schema);
     apiSchema = schema;
   });
+  // Beyond capacity, requests are refused (503 OVERLOADED) before planning rather than queued without bound.
+  const admission = createAdmission(env, metrics.registry);
   const hub = createChangeHub(env.REDIS_URL, env.QUEUE_PREFIX, log);
   const limits = createRateLimits({
     redisUrl: env.REDIS_URL,
@@ -48,6 +50,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
       errorContractPlugin(),
       limits.mutationPlugin(),
       metricsPlugin(metrics),
+      overloadedResponsePlugin(),
       // The browser page is our offline GraphiQL (ide.ts), not Apollo's CDN-loaded Sandbox.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -80,7 +83,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
       app.set("trust proxy", env.TRUST_PROXY);
       subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, auth, log, limits: subscriptionLimits(env), registry: metrics.registry });
       if (ideEnabled(env)) mountIde(app);
-      app.use("/graphql", express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {
+      app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {
         // Every request is counted, a refused token too (by client address), before any parsing.
         context: async ({ req }) => {
           const headers = { authorization: req.header("authorization"), requestId: req.header(REQUEST_ID_HEADER) };

@@ -57,7 +57,8 @@ const MAX_ERRORS_PER_FETCH = 100;
  * GraphQL error `SERVICE_UNAVAILABLE` with `extensions.service` = the subgraph name and
  * the path of each field that subgraph would have given, so the fields of healthy
  * subgraphs still arrive (partial result). GraphQL errors the subgraph answers (with any
- * HTTP status) are passed through with their codes.
+ * HTTP status) are passed through with their codes, and so is a 503 OVERLOADED refusal
+ * (the subgraph shed the call before any work), which does not count against the breaker.
  */
 export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   private readonly pool: Pool;
@@ -131,6 +132,9 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
       throw new SubgraphUnavailable(`response body failed: ${error.message}`, { cause: error });
     });
     const parsed = parseGraphQLResponse(text);
+    // A subgraph at capacity refused the call before doing anything (admission control):
+    // it is healthy, so this is no breaker failure; the client gets OVERLOADED and retries.
+    if (response.statusCode === 503 && parsed?.errors?.some((e) => e.extensions?.code === ErrorCode.OVERLOADED)) return parsed;
     if (response.statusCode >= 500 || !parsed) {
       throw new SubgraphUnavailable(`HTTP ${response.statusCode}${parsed ? "" : ", not a GraphQL response"}`);
     }

@@ -25,9 +25,10 @@ export interface Deployable {
 const COMMON_SECRET_ENV = ["REDIS_URL", "INTERNAL_SECRET"];
 const COMMON_VALUE_ENV = { NODE_ENV: "production", LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" };
 /** packages/platform baseEnvSchema + PORT. */
-const BASE_ENV = ["PORT", "NODE_ENV", "LOG_LEVEL", "REDIS_URL", "INTERNAL_SECRET", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS", "QUEUE_PREFIX", "EVENT_LOCK_MS", "CHANGE_LOG_RETENTION"];
+const BASE_ENV = ["PORT", "NODE_ENV", "LOG_LEVEL", "REDIS_URL", "INTERNAL_SECRET", "SHUTDOWN_TIMEOUT_MS", "SHUTDOWN_DELAY_MS", "QUEUE_PREFIX", "EVENT_LOCK_MS", "CHANGE_LOG_RETENTION",
+  "ADMISSION_MAX_CONCURRENT", "ADMISSION_MAX_QUEUED", "ADMISSION_MAX_QUEUE_WAIT_MS", "ADMISSION_RETRY_AFTER_S"];
 /** packages/platform subgraphEnvSchema. */
-const SUBGRAPH_ENV = [...BASE_ENV, "DATABASE_URL", "DATABASE_POOL_MAX"];
+const SUBGRAPH_ENV = [...BASE_ENV, "DATABASE_URL", "DATABASE_POOL_MAX", "DATABASE_POOL_TIMEOUT_MS", "DATABASE_TX_MAX_WAIT_MS", "DATABASE_TX_TIMEOUT_MS"];
 
 /** Numeric settings and the smallest value the services accept (their zod schemas). */
 export const NUMERIC_ENV: Readonly<Record<string, number>> = {
@@ -49,6 +50,13 @@ export const NUMERIC_ENV: Readonly<Record<string, number>> = {
   SUBSCRIPTIONS_PER_CUSTOMER: 1,
   SUBSCRIPTION_BUFFER: 1,
   SUBSCRIPTION_RESOLVE_CONCURRENCY: 1,
+  ADMISSION_MAX_CONCURRENT: 1,
+  ADMISSION_MAX_QUEUED: 0,
+  ADMISSION_MAX_QUEUE_WAIT_MS: 1,
+  ADMISSION_RETRY_AFTER_S: 1,
+  DATABASE_POOL_TIMEOUT_MS: 1,
+  DATABASE_TX_MAX_WAIT_MS: 1,
+  DATABASE_TX_TIMEOUT_MS: 1,
 };
 
 /** The router and the three subgraphs: command, port and environment each must get. */

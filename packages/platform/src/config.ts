@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LOCAL_JWT_SECRET } from "./customer-token.ts";
+import { admissionEnvSchema } from "./admission.ts";
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -29,6 +30,7 @@ export const LOCAL_INTERNAL_SECRET = "local-internal-secret-change-me";
 export const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
 export const baseEnvSchema = z.object({
+  ...admissionEnvSchema.shape,
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Address the HTTP server listens on: all interfaces in a container; `npm start` passes 127.0.0.1. */

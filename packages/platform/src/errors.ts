@@ -15,6 +15,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   /** A myReservationChanged cursor older than the change log's retention: re-read myReservations. */
   CURSOR_EXPIRED: "CURSOR_EXPIRED",
+  /** Refused before any work because the service is at capacity (HTTP 503 with Retry-After); safe to retry. */
+  OVERLOADED: "OVERLOADED",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

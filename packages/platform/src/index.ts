@@ -19,3 +19,4 @@ export * from "./periodic-task.ts";
 export * from "./local-stack-config.ts";
 export * from "./redaction.ts";
 export * from "./request-id.ts";
+export * from "./admission.ts";

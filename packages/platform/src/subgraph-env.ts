@@ -13,6 +13,12 @@ export function subgraphEnvSchema(name: string, defaultPort: number) {
       .default(`postgresql://postgres@127.0.0.1:5432/rentcar_${name}`),
     /** Connection pool size (per process). */
     DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+    /** Longest a query outside a transaction waits for a pool connection, in ms (then OVERLOADED). */
+    DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    /** Longest a transaction waits to start, i.e. for a pool connection, in ms (Prisma maxWait; then OVERLOADED). */
+    DATABASE_TX_MAX_WAIT_MS: z.coerce.number().int().positive().default(5_000),
+    /** Longest a transaction may stay open, in ms (Prisma timeout); ours take milliseconds, this only stops a stuck one. */
+    DATABASE_TX_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   });
 }
 
@@ -21,8 +27,17 @@ export function subgraphEnvSchema(name: string, defaultPort: number) {
  * statement counted in `db_statements_total` on `/metrics` (statements per request are
  * what `npm run bench` reports).
  */
-export function databasePoolOptions(env: SubgraphEnv, metrics: Pick<Metrics, "countStatement">): { max: number; onStatement(sql: string): void } {
-  return { max: env.DATABASE_POOL_MAX, onStatement: metrics.countStatement };
+export function databasePoolOptions(env: SubgraphEnv, metrics: Pick<Metrics, "countStatement">): { max: number; connectionTimeoutMillis: number; onStatement(sql: string): void } {
+  return { max: env.DATABASE_POOL_MAX, connectionTimeoutMillis: env.DATABASE_POOL_TIMEOUT_MS, onStatement: metrics.countStatement };
+}
+
+/**
+ * Prisma `transactionOptions` from the environment. Admission control bounds how many
+ * requests wait for the pool, so a transaction that cannot start within maxWait means the
+ * service is saturated: it is answered OVERLOADED (nothing was written), never INTERNAL_SERVER_ERROR.
+ */
+export function transactionOptions(env: SubgraphEnv): { maxWait: number; timeout: number } {
+  return { maxWait: env.DATABASE_TX_MAX_WAIT_MS, timeout: env.DATABASE_TX_TIMEOUT_MS };
 }
 
 export type SubgraphEnv = z.infer<ReturnType<typeof subgraphEnvSchema>>;

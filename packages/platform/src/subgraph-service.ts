@@ -18,6 +18,7 @@ import {
 } from "./internal-auth.ts";
 import { acceptRequestId, REQUEST_ID_HEADER } from "./request-id.ts";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.ts";
+import { createAdmission, isCapacityError, overloadedError } from "./admission.ts";
 import { IDEMPOTENCY_KEY_HEADER } from "./idempotency.ts";
 
 /** A resolver map; typed loosely because each service types its own resolvers. */
@@ -80,6 +81,8 @@ export async function startSubgraphService<TContext extends RequestContext>(
   await options.beforeListen?.(log);
   const metrics = options.metrics ?? createMetrics(options.name);
   const redis = connectRedis(env.REDIS_URL, log);
+  // Beyond capacity, requests are refused (503 OVERLOADED) before any work rather than queued without bound.
+  const admission = createAdmission(env, metrics.registry);
   let workers: { close(): Promise<void> } | undefined;
   const typeDefs = loadTypeDefs(options.typeDefs);
   const apollo = new ApolloServer<TContext>({
@@ -108,7 +111,7 @@ export async function startSubgraphService<TContext extends RequestContext>(
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app) {
-      app.use("/graphql", express.json({ limit: "1mb" }), expressMiddleware(apollo, {
+      app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), expressMiddleware(apollo, {
         context: async ({ req }) => {
           const requestId = acceptRequestId(req.header(REQUEST_ID_HEADER));
           const caller = await verifyInternalToken(env.INTERNAL_SECRET, req.header(INTERNAL_TOKEN_HEADER));
@@ -163,9 +166,11 @@ function errorLoggingPlugin<TContext extends RequestContext>(): ApolloServerPlug
 /**
  * Replaces unexpected errors (no stable code) with a generic one in every NODE_ENV, so a
  * driver message (SQL, SQLSTATE, file paths) never leaves the service; the full error is
- * logged by {@link errorLoggingPlugin} with the request id.
+ * logged by {@link errorLoggingPlugin} with the request id. Pool exhaustion becomes OVERLOADED.
  */
-function maskUnexpectedErrors(formatted: GraphQLFormattedError): GraphQLFormattedError {
+function maskUnexpectedErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  // No database connection in time: the statement never ran; the caller may retry (the router answers 503).
+  if (isCapacityError(error)) return overloadedError(formatted.path);
   const code = formatted.extensions?.code;
   if (typeof code === "string" && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
   return { message: "internal error", ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { closeAll, crashAfterCommit, createIdempotency, createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startIdempotencyPruner, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
+import { closeAll, crashAfterCommit, createIdempotency, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startIdempotencyPruner, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
 import type { PaymentEnv } from "./env.ts";
 import { paymentEventHandlers } from "./event-handlers.ts";
@@ -25,7 +25,7 @@ export const PAYMENT_CALLERS: InternalAccessPolicy = {
 /** Starts the payment subgraph (`/graphql` on `env.PORT`), its outbox relay and its event consumer. */
 export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService> {
   const metrics = createMetrics("payment");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
   let bus: EventBus | undefined;
   const idempotency = createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) });
   return startSubgraphService<PaymentContext>({

@@ -1,6 +1,6 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
+import { createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
 import type { RentalEnv } from "./env.ts";
 import { rentalEventHandlers } from "./event-handlers.ts";
@@ -21,7 +21,7 @@ export const RENTAL_CALLERS: InternalAccessPolicy = {
 /** Starts the rental subgraph: seeds the fleet, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
   const metrics = createMetrics("rental");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
   let bus: EventBus | undefined;
   return startSubgraphService<RentalContext>({
     name: "rental",

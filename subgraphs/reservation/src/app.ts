@@ -1,7 +1,7 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
 import {
-  closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, ISSUER, PUBLIC_API, startIdempotencyPruner,
+  closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startIdempotencyPruner,
   startSubgraphService, type HttpService, type InternalAccessPolicy,
 } from "@rentcar/platform";
 import type { ReservationContext } from "./context.ts";
@@ -29,7 +29,7 @@ export const RESERVATION_CALLERS: InternalAccessPolicy = {
 /** Starts the reservation subgraph: seeds the rate card, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startReservationSubgraph(env: ReservationEnv): Promise<HttpService> {
   const metrics = createMetrics("reservation");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)) });
+  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
   let bus: EventBus | undefined;
   const deps: ReservationDeps = {
     db,

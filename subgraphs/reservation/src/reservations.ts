@@ -63,22 +63,42 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   const { reservation, registrationEventId, days } = outcome.result;
   const log = ctx.log.child({ reservationId: reservation.id });
   log.info({ carId: reservation.carId, amount: reservation.amount, days }, "reservation created");
+  let paymentId: string;
   try {
-    const paymentId = await deps.payments.register(
+    paymentId = await deps.payments.register(
       { reservationId: reservation.id, customerId, amount: reservation.amount, carId: reservation.carId, expiresAt: reservation.holdExpiresAt! },
       ctx.requestId,
     );
+  } catch (error) {
+    return markPaymentDelayed(deps, reservation, log, (error as Error).message);
+  }
+  // From here on the reservation is committed: a failure must not turn into an error
+  // answer for a reservation that exists. The PaymentRegistrationRequested event still in
+  // the outbox records the payment in the background (registration is idempotent).
+  try {
     await deps.db.$transaction(async (tx) => {
       await tx.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
       // The background registration is no longer needed; if the relay already took it, it is a no-op downstream.
       await tx.outboxEvent.deleteMany({ where: { id: registrationEventId, publishedAt: null } });
       await project(tx, reservation.id, { paymentStatus: "REQUESTED" });
     });
-    deps.published();
-    log.info({ paymentId }, "payment registered");
-    return { ...reservation, paymentId };
   } catch (error) {
-    // Only a reservation whose payment nobody has registered yet is marked delayed.
+    log.warn({ paymentId, reason: (error as Error).message }, "payment registered but not recorded yet; the outbox event records it in the background");
+    return reservation;
+  }
+  deps.published();
+  log.info({ paymentId }, "payment registered");
+  return { ...reservation, paymentId };
+}
+
+/**
+ * Marks a reservation whose payment nobody has registered yet PAYMENT_DELAYED; the outbox
+ * event registers the payment in the background. If even that cannot be written (e.g. the
+ * database is saturated), the committed reservation is returned as it is (RESERVED) and
+ * the same outbox event completes the registration later: never an error for a reservation that exists.
+ */
+async function markPaymentDelayed(deps: ReservationDeps, reservation: Reservation, log: RequestContext["log"], reason: string): Promise<Reservation> {
+  try {
     await deps.db.$transaction(async (tx) => {
       await tx.reservation.updateMany({
         where: { id: reservation.id, status: "RESERVED", paymentId: null },
@@ -87,8 +107,11 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
       await project(tx, reservation.id);
     });
     deps.published();
-    log.warn({ reason: (error as Error).message }, "payment registration delayed; it will be retried in the background");
-    return deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
+    log.warn({ reason }, "payment registration delayed; it will be retried in the background");
+    return await deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
+  } catch (error) {
+    log.warn({ reason, markFailed: (error as Error).message }, "payment registration delayed and not yet marked; the outbox event registers it in the background");
+    return reservation;
   }
 }
 
