@@ -19,6 +19,7 @@ export const scenario: Scenario = {
     ctx.record("offered", round1(outcome.offeredPerS), "sagas/s");
     ctx.record("completed", round1(outcome.completedPerS), "sagas/s");
     ctx.record("shed (503 OVERLOADED)", outcome.shed, "requests");
+    ctx.record("SERVICE_UNAVAILABLE after 3 idempotent retries", outcome.unavailable, "requests");
     ctx.record("PAYMENT_DELAYED", outcome.delayed, "reservations");
     ctx.record("reserveCar p50 (completed sagas)", outcome.reserve.p50, "ms");
     ctx.record("reserveCar p99 (completed sagas)", outcome.reserve.p99, "ms");

@@ -9,6 +9,13 @@ import type { Metrics } from "./metrics.ts";
 export function subgraphEnvSchema(name: string, defaultPort: number) {
   return baseEnvSchema.extend({
     PORT: portSchema(defaultPort),
+    /**
+     * Requests a subgraph runs at once (admission control). Lower than the router's 64: each
+     * holds database work, and fewer running at once keeps each one fast (Little's law), so
+     * beyond capacity the excess is refused with OVERLOADED instead of every call slowing
+     * past the router's SUBGRAPH_TIMEOUT_MS.
+     */
+    ADMISSION_MAX_CONCURRENT: z.coerce.number().int().positive().default(16),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
       .default(`postgresql://postgres@127.0.0.1:5432/rentcar_${name}`),
     /** Connection pool size (per process). */
