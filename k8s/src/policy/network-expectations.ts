@@ -11,6 +11,8 @@ export const PRODUCTION_DATASTORE_IPS = {
 } as const;
 
 const SUBGRAPH_PORTS = { reservation: 4001, payment: 4002, rental: 4003 } as const;
+/** Synchronous service-to-service calls: reservation registers payments; rental claims pick-ups. */
+const DIRECT_CALLS: ReadonlySet<string> = new Set(["reservation->payment", "rental->reservation"]);
 
 const pod = (name: string, namespace: string, labels: Record<string, string>, ports: Array<{ port: number; protocol: string }> = []): Peer => ({
   kind: "pod", name, namespace, namespaceLabels: { "kubernetes.io/metadata.name": namespace }, labels, ports,
@@ -20,7 +22,8 @@ const external = (name: string, ip: string): Peer => ({ kind: "external", name, 
 /**
  * The connection matrix the NetworkPolicies must produce, evaluated on a render:
  * clients reach only the router (through the ingress controller); only the router
- * reaches the subgraphs, plus reservation's direct call to payment; each subgraph
+ * reaches the subgraphs, plus reservation's direct call to payment and rental's to
+ * reservation (pick-up claim); each subgraph
  * reaches only its own database; every service reaches Redis; everyone resolves
  * DNS; nothing else (internet, other namespaces, datastores calling out).
  * @returns one line per connection whose verdict differs from the expectation.
@@ -51,7 +54,7 @@ export function networkViolations(objects: KubeObject[], overlay: "local" | "pro
     expect(ingressController, get(subgraph), port, false);
     expect(intruder, get(subgraph), port, false);
     for (const caller of SUBGRAPH_NAMES) {
-      if (caller !== subgraph) expect(get(caller), get(subgraph), port, caller === "reservation" && subgraph === "payment");
+      if (caller !== subgraph) expect(get(caller), get(subgraph), port, DIRECT_CALLS.has(`${caller}->${subgraph}`));
     }
     expect(get(subgraph), get("router"), 4000, false);
     for (const owner of SUBGRAPH_NAMES) expect(get(subgraph), databaseOf(owner), 5432, owner === subgraph);

@@ -45,6 +45,9 @@ export const NUMERIC_ENV: Readonly<Record<string, number>> = {
   IDEMPOTENCY_KEY_RETENTION_HOURS: 24,
   PAYMENT_BREAKER_THRESHOLD: 1,
   PAYMENT_BREAKER_HALF_OPEN_MS: 1,
+  RESERVATION_TIMEOUT_MS: 1,
+  RESERVATION_BREAKER_THRESHOLD: 1,
+  RESERVATION_BREAKER_HALF_OPEN_MS: 1,
   EVENT_LOCK_MS: 1000,
   SUBSCRIPTIONS_PER_CONNECTION: 1,
   SUBSCRIPTIONS_PER_CUSTOMER: 1,
@@ -87,7 +90,13 @@ export const DEPLOYABLES: readonly Deployable[] = [
       "UNPAID_HOLD_SECONDS", "MAX_UNPAID_HOLDS", "IDEMPOTENCY_KEY_RETENTION_HOURS"],
   },
   { name: "payment", port: 4002, entry: "subgraphs/payment/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4002" }, serviceUrlEnv: [], knownEnv: [...SUBGRAPH_ENV, "HOLD_EXPIRY_SWEEP_MS", "IDEMPOTENCY_KEY_RETENTION_HOURS"] },
-  { name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts", secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"], valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003" }, serviceUrlEnv: [], knownEnv: SUBGRAPH_ENV },
+  {
+    name: "rental", port: 4003, entry: "subgraphs/rental/src/main.ts",
+    secretEnv: [...COMMON_SECRET_ENV, "DATABASE_URL"],
+    valueEnv: { ...COMMON_VALUE_ENV, PORT: "4003", RESERVATION_URL: "http://reservation:4001/graphql", RESERVATION_TIMEOUT_MS: "1000" },
+    serviceUrlEnv: ["RESERVATION_URL"],
+    knownEnv: [...SUBGRAPH_ENV, "RESERVATION_URL", "RESERVATION_TIMEOUT_MS", "RESERVATION_BREAKER_THRESHOLD", "RESERVATION_BREAKER_HALF_OPEN_MS"],
+  },
 ];
 
 /**

@@ -175,6 +175,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         PORT: String(options.ports[name]),
         DATABASE_URL: db.url,
         ...(name === "reservation" ? { PAYMENT_URL: subgraphUrls.payment } : {}),
+        ...(name === "rental" ? { RESERVATION_URL: subgraphUrls.reservation } : {}),
       });
     });
     starts.push(launch("router", routerEnv));

@@ -1,4 +1,4 @@
-import { Worker, type Job } from "bullmq";
+import { DelayedError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { withTimeout } from "@rentcar/platform";
 import type { Logger } from "pino";
@@ -49,46 +49,88 @@ export interface Consumer {
 }
 
 /**
- * Idempotent consumer: records the event id in `inbox_event` (unique) in the same
- * transaction as the handler's effect, so a redelivered or duplicated event has exactly
- * one effect. Invalid events and events without a handler go straight to the dead-letter
- * queue with the reason; a handler that keeps failing is retried with backoff
- * (JOB_OPTIONS) and dead-lettered after the last attempt. Nothing is dropped silently.
+ * Applies one event exactly once: records its id in `inbox_event` (unique) in the same
+ * transaction as the handler's effect, so a redelivered or duplicated event has one effect.
+ * The worker calls it for every job; tests call it directly to deliver events in any order.
+ * @returns true when the handler ran, false for an event already applied.
+ */
+export async function applyEvent<Tx extends SqlClient>(db: TransactionalClient<Tx>, handler: EventHandler<Tx>, event: DomainEvent): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const inserted = await tx.$executeRawUnsafe(
+      `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
+      event.eventId, event.type,
+    );
+    if (inserted === 0) return false;
+    await handler(event, tx);
+    return true;
+  }, { maxWait: 5_000, timeout: 15_000 });
+}
+
+/** How long a job whose dead letter could not be written waits before it is tried again, in ms. */
+export const DEAD_LETTER_RETRY_MS = 2_000;
+
+/**
+ * Idempotent consumer (see {@link applyEvent}). Invalid events and events without a
+ * handler go straight to the dead-letter queue with the reason; a handler that keeps
+ * failing is retried with backoff (JOB_OPTIONS) and dead-lettered on its last attempt.
+ * The dead-letter write happens inside the job and is awaited: when it fails (Redis
+ * away, out of memory) the job is put back as delayed without spending an attempt and
+ * tried again until the letter is written. Nothing is dropped, silently or otherwise.
  */
 export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>): Consumer {
   const { consumer, db, handlers, log, prefix } = options;
   const source = queueName(consumer);
   const deadLetters = queueCache(options.producerConnection, prefix);
   const dlqName = deadLetterQueueName(consumer);
-  const deadLetter = async (data: unknown, reason: string) => {
-    const letter: DeadLetter = { sourceQueue: source, reason, failedAt: new Date().toISOString(), data };
+  const deadLetter = async (job: Job, reason: string) => {
+    const letter: DeadLetter = { sourceQueue: source, reason, failedAt: new Date().toISOString(), data: job.data };
     try {
-      await withTimeout(deadLetters.get(dlqName).add("dead-letter", letter), 3_000, "Redis did not accept the dead letter");
+      // jobId derived from the source job: a letter written twice (retry after a lost reply) is stored once.
+      await withTimeout(deadLetters.get(dlqName).add("dead-letter", letter, { jobId: `${job.id}-dead` }), 3_000,
+        "Redis did not accept the dead letter");
     } catch (error) {
       deadLetters.invalidate(dlqName);
-      throw error; // the job fails and is retried: a dead letter is never dropped
+      throw error;
     }
-    log.error({ reason, reservationId: (data as { reservationId?: string })?.reservationId }, "event dead-lettered");
+    log.error({ reason, reservationId: (job.data as { reservationId?: string })?.reservationId }, "event dead-lettered");
+  };
+  /** Dead-letters the job, or, when that fails, parks it (delayed, no attempt spent) to try again. */
+  const deadLetterOrRetry = async (job: Job, token: string | undefined, reason: string) => {
+    try {
+      await deadLetter(job, reason);
+    } catch (error) {
+      log.warn({ eventId: job.id, reason, err: (error as Error).message }, "dead letter not written; the job is kept and retried");
+      await job.moveToDelayed(Date.now() + DEAD_LETTER_RETRY_MS, token);
+      throw new DelayedError();
+    }
   };
 
-  const process = async (job: Job) => {
+  /** @returns the reason to dead-letter the job, or undefined when it was applied (or was a duplicate). */
+  const apply = async (job: Job): Promise<string | undefined> => {
     const parsed = parseEvent(job.data);
-    if (!parsed.ok) return deadLetter(job.data, `invalid event: ${parsed.reason}`);
+    if (!parsed.ok) return `invalid event: ${parsed.reason}`;
     const event = parsed.event;
     const handler = handlers[event.type] as EventHandler<Tx> | undefined;
-    if (!handler) return deadLetter(job.data, `${consumer} has no handler for ${event.type}`);
-    const eventLog = log.child({ reservationId: event.reservationId, eventId: event.eventId, eventType: event.type });
-    const applied = await db.$transaction(async (tx) => {
-      const inserted = await tx.$executeRawUnsafe(
-        `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
-        event.eventId, event.type,
-      );
-      if (inserted === 0) return false;
-      await handler(event, tx);
-      return true;
-    }, { maxWait: 5_000, timeout: 15_000 });
-    eventLog.info({ attempt: job.attemptsMade + 1 }, applied ? "event applied" : "duplicate event ignored");
+    if (!handler) return `${consumer} has no handler for ${event.type}`;
+    const applied = await applyEvent(db, handler, event);
+    log.child({ reservationId: event.reservationId, eventId: event.eventId, eventType: event.type })
+      .info({ attempt: job.attemptsMade + 1 }, applied ? "event applied" : "duplicate event ignored");
     if (applied) options.onApplied?.();
+    return undefined;
+  };
+
+  const process = async (job: Job, token?: string) => {
+    let reason: string | undefined;
+    try {
+      reason = await apply(job);
+    } catch (error) {
+      const attempt = job.attemptsMade + 1;
+      const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+      log.warn({ eventId: job.id, attempt, lastAttempt, err: (error as Error).message }, "event handler failed");
+      if (!lastAttempt) throw error; // BullMQ retries it with backoff
+      reason = `failed ${attempt} times: ${(error as Error).message}`;
+    }
+    if (reason !== undefined) await deadLetterOrRetry(job, token, reason);
   };
 
   const worker = new Worker(source, process, {
@@ -98,11 +140,11 @@ export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 30_000) / 2)),
   });
+  // The processor dead-letters on the last attempt itself, so a job only ends "failed"
+  // outside its control (e.g. stalled more often than BullMQ allows): say so loudly;
+  // `npm run queues -- retry <consumer>` puts such jobs back.
   worker.on("failed", (job, error) => {
-    if (!job) return;
-    const lastAttempt = job.attemptsMade >= (job.opts.attempts ?? 1);
-    log.warn({ eventId: job.id, attempt: job.attemptsMade, lastAttempt, err: error.message }, "event handler failed");
-    if (lastAttempt) void deadLetter(job.data, `failed ${job.attemptsMade} times: ${error.message}`).catch(() => {});
+    if (job?.finishedOn) log.error({ eventId: job.id, attempt: job.attemptsMade, err: error.message }, "event job failed for good; retry it with npm run queues");
   });
   let connectionLost = false;
   worker.on("error", (error) => {

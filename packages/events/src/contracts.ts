@@ -32,8 +32,12 @@ export const eventPayloads = {
   CarPickedUp: z.object({ rentalId: uuid, carId: z.string().min(1) }),
   /** rental -> reservation: the car is back (the reservation is COMPLETED). */
   CarReturned: z.object({ rentalId: uuid, carId: z.string().min(1) }),
-  /** rental -> reservation: the rental was cancelled (or refused to exist after a cancellation). */
-  RentalCancelled: z.object({ rentalId: uuid.nullable() }),
+  /**
+   * rental -> reservation: the rental was cancelled (or refused to exist after a cancellation).
+   * `paymentOutcome` repeats the PaymentCancelled outcome it follows, so the read model never shows
+   * a cancelled rental next to a live payment (optional: events written before it existed lack it).
+   */
+  RentalCancelled: z.object({ rentalId: uuid.nullable(), paymentOutcome: z.enum(["REFUNDED", "CANCELLED"]).optional() }),
   /** reservation -> the customer's change log (Redis Stream) -> routers: a "my reservations" row changed; `version` orders changes of one reservation. */
   MyReservationChanged: z.object({
     carId: z.string(),

@@ -6,32 +6,7 @@ import { createEvent, type DomainEvent } from "../src/contracts.ts";
 import { appendToOutbox, pendingOutboxCount } from "../src/outbox.ts";
 import { relayOnce } from "../src/outbox-relay.ts";
 import type { EventPublisher } from "../src/publisher.ts";
-import type { SqlClient, TransactionalClient } from "../src/sql-client.ts";
-
-/** A minimal SqlClient over node-postgres, so this package is tested without a generated Prisma client. */
-function pgClient(pool: pg.Pool): TransactionalClient<SqlClient> & SqlClient {
-  const on = (q: pg.Pool | pg.PoolClient): SqlClient => ({
-    $executeRawUnsafe: async (sql, ...values) => (await q.query(sql, values)).rowCount ?? 0,
-    $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await q.query(sql, values)).rows as T,
-  });
-  return {
-    ...on(pool),
-    async $transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        const result = await fn(on(client));
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        await client.query("ROLLBACK");
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
-  };
-}
+import { pgClient } from "./pg-client.ts";
 
 let database: TestDatabase;
 let pool: pg.Pool;

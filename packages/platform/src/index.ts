@@ -20,3 +20,4 @@ export * from "./local-stack-config.ts";
 export * from "./redaction.ts";
 export * from "./request-id.ts";
 export * from "./admission.ts";
+export * from "./internal-client.ts";

@@ -1,12 +1,14 @@
 import { createPrismaAdapter } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
-import { createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
+import { createLogger, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
 import type { RentalEnv } from "./env.ts";
 import { rentalEventHandlers } from "./event-handlers.ts";
 import { seedFleet } from "./fleet-seed.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 import { createLoaders } from "./loaders.ts";
+import type { RentalDeps } from "./rentals.ts";
+import { createReservationClient } from "./reservation-client.ts";
 import { resolvers } from "./resolvers.ts";
 
 /** SDL of the rental subgraph (also read by `npm run compose`). */
@@ -23,6 +25,18 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
   const metrics = createMetrics("rental");
   const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
   let bus: EventBus | undefined;
+  const deps: RentalDeps = {
+    db,
+    claims: createReservationClient({
+      url: env.RESERVATION_URL,
+      timeoutMs: env.RESERVATION_TIMEOUT_MS,
+      breakerThreshold: env.RESERVATION_BREAKER_THRESHOLD,
+      halfOpenAfterMs: env.RESERVATION_BREAKER_HALF_OPEN_MS,
+      internalSecret: env.INTERNAL_SECRET,
+      log: createLogger("rental", env.LOG_LEVEL).child({ component: "reservation-client" }),
+      registry: metrics.registry,
+    }),
+  };
   return startSubgraphService<RentalContext>({
     name: "rental",
     env,
@@ -31,7 +45,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     resolvers,
     db,
     metrics,
-    extendContext: (base) => ({ ...base, db, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
+    extendContext: (base) => ({ ...base, db, deps, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
     startWorkers: (log) => (bus = startEventBus({
       name: "rental", db, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,

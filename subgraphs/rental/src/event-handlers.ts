@@ -20,14 +20,15 @@ async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx
 /**
  * Last step of the cancellation saga: READY -> CANCELLED. When the payment event arrives
  * before the rental exists, a CANCELLED tombstone is written so that a late
- * PaymentCompleted cannot create an active rental. A car already picked up stays with
- * the customer (cancellation is refused upstream once the pick-up is known).
+ * PaymentCompleted cannot create an active rental. A picked-up car cannot be affected:
+ * the reservation refuses cancellation once rental claimed the pick-up.
  */
 async function onPaymentCancelled(event: DomainEvent<"PaymentCancelled">, tx: Tx, log: Logger): Promise<void> {
   const existing = await tx.rental.findUnique({ where: { reservationId: event.reservationId } });
   if (existing?.status === "CANCELLED") return;
   if (existing && existing.status !== "READY") {
-    log.warn({ reservationId: event.reservationId, status: existing.status }, "cancellation arrived after pick-up; rental kept");
+    // Cannot happen since pick-up claims the reservation first (a claimed one refuses cancellation); kept as a guard.
+    log.error({ reservationId: event.reservationId, status: existing.status }, "cancellation arrived after pick-up; rental kept");
     return;
   }
   const carId = existing?.carId ?? event.payload.carId;
@@ -35,7 +36,7 @@ async function onPaymentCancelled(event: DomainEvent<"PaymentCancelled">, tx: Tx
   const rental = existing
     ? await tx.rental.update({ where: { id: existing.id }, data: { status: "CANCELLED" } })
     : await tx.rental.create({ data: { reservationId: event.reservationId, customerId: event.customerId, carId, status: "CANCELLED" } });
-  await appendToOutbox(tx, createEvent("RentalCancelled", event, { rentalId: rental.id }));
+  await appendToOutbox(tx, createEvent("RentalCancelled", event, { rentalId: rental.id, paymentOutcome: event.payload.outcome }));
 }
 
 /** Events the rental subgraph consumes. */

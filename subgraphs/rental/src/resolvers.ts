@@ -12,12 +12,12 @@ export const resolvers = {
   },
   Mutation: {
     pickUpCar: async (_: unknown, args: StepArgs, ctx: RentalContext) => {
-      const rental = await pickUpCar(ctx.db, ctx, requireCustomer(ctx), args.reservationId);
+      const rental = await pickUpCar(ctx.deps, ctx, requireCustomer(ctx), args.reservationId);
       ctx.published();
       return rental;
     },
     returnCar: async (_: unknown, args: StepArgs, ctx: RentalContext) => {
-      const rental = await returnCar(ctx.db, ctx, requireCustomer(ctx), args.reservationId);
+      const rental = await returnCar(ctx.deps, ctx, requireCustomer(ctx), args.reservationId);
       ctx.published();
       return rental;
     },

@@ -1,7 +1,7 @@
 import type { DomainEvent, EventHandlers } from "@rentcar/events";
 import type { Prisma } from "./generated/prisma/client.ts";
 import { project } from "./my-reservations.ts";
-import { cancelActive } from "./reservations.ts";
+import { ACTIVE_STATUSES, cancelActive } from "./reservations.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -19,10 +19,14 @@ async function onCarPickedUp(event: DomainEvent<"CarPickedUp">, tx: Tx): Promise
   await project(tx, event.reservationId, { rentalStatus: "PICKED_UP" });
 }
 
-/** The car is back: the reservation is COMPLETED (which also frees the rest of its period). */
+/**
+ * The car is back: the reservation is COMPLETED (which also frees the rest of its period),
+ * from any active status: PaymentRegistered may still be on its way (PAYMENT_DELAYED), and
+ * when it arrives it only moves PAYMENT_DELAYED forward, never a COMPLETED reservation back.
+ */
 async function onCarReturned(event: DomainEvent<"CarReturned">, tx: Tx): Promise<void> {
   await tx.reservation.updateMany({ where: { id: event.reservationId, pickedUpAt: null }, data: { pickedUpAt: new Date(event.occurredAt) } });
-  await tx.reservation.updateMany({ where: { id: event.reservationId, status: "RESERVED" }, data: { status: "COMPLETED" } });
+  await tx.reservation.updateMany({ where: { id: event.reservationId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "COMPLETED" } });
   await project(tx, event.reservationId, { rentalStatus: "RETURNED" });
 }
 
@@ -44,7 +48,11 @@ async function onPaymentExpired(event: DomainEvent<"PaymentExpired">, tx: Tx): P
   await project(tx, event.reservationId, { paymentStatus: "CANCELLED" });
 }
 
-/** Events the reservation subgraph consumes (the last four only feed the read model). */
+/**
+ * Events the reservation subgraph consumes (the last four only feed the read model). Each
+ * handler is a monotonic merge (statuses only move forward, fields are set once), so any
+ * order and any number of deliveries of a saga's events end in the same state.
+ */
 export const reservationEventHandlers: EventHandlers<Tx> = {
   PaymentRegistered: onPaymentRegistered,
   CarPickedUp: onCarPickedUp,
@@ -53,5 +61,7 @@ export const reservationEventHandlers: EventHandlers<Tx> = {
   PaymentExpired: onPaymentExpired,
   PaymentCancelled: async (event, tx) => { await project(tx, event.reservationId, { paymentStatus: event.payload.outcome }); },
   RentalReady: async (event, tx) => { await project(tx, event.reservationId, { rentalStatus: "READY" }); },
-  RentalCancelled: async (event, tx) => { await project(tx, event.reservationId, { rentalStatus: "CANCELLED" }); },
+  RentalCancelled: async (event, tx) => {
+    await project(tx, event.reservationId, { rentalStatus: "CANCELLED", paymentStatus: event.payload.paymentOutcome });
+  },
 };

@@ -14,6 +14,18 @@ function advance(current: string | null, next: string | undefined, rank: Record<
 }
 
 /**
+ * Completes what a later stage implies, whatever order the events arrived in: a
+ * COMPLETED reservation had its car RETURNED, and a rental that is READY, PICKED_UP or
+ * RETURNED exists only because the payment is PAID. So a row never shows a stage
+ * without its predecessors (e.g. READY with payment REQUESTED).
+ */
+export function impliedStatuses(reservationStatus: Reservation["status"], payment: string | null, rental: string | null) {
+  const rentalStatus = reservationStatus === "COMPLETED" ? advance(rental, "RETURNED", RENTAL_RANK) : rental;
+  const paid = rentalStatus === "READY" || rentalStatus === "PICKED_UP" || rentalStatus === "RETURNED";
+  return { paymentStatus: paid ? advance(payment, "PAID", PAYMENT_RANK) : payment, rentalStatus };
+}
+
+/**
  * The customer-facing stage of a reservation, from its own status and the payment and
  * rental statuses it has heard of: CANCELLED > RETURNED > PICKED_UP > READY > PAID >
  * PAYMENT_DELAYED > RESERVED.
@@ -48,8 +60,9 @@ export async function project(tx: Tx, reservationId: string, change: ProjectionC
     `SELECT status, payment_status, rental_status, cancellation_reason, version FROM my_reservation WHERE reservation_id = $1::uuid FOR UPDATE`,
     reservationId,
   );
-  const paymentStatus = advance(row?.payment_status ?? null, change.paymentStatus, PAYMENT_RANK);
-  const rentalStatus = advance(row?.rental_status ?? null, change.rentalStatus, RENTAL_RANK);
+  const { paymentStatus, rentalStatus } = impliedStatuses(reservation.status,
+    advance(row?.payment_status ?? null, change.paymentStatus, PAYMENT_RANK),
+    advance(row?.rental_status ?? null, change.rentalStatus, RENTAL_RANK));
   const status = overallStatus(reservation.status, paymentStatus, rentalStatus);
   const cancellationReason = status === "CANCELLED" ? (reservation.cancellationReason ?? null) : null;
   if (row && row.status === status && row.payment_status === paymentStatus && row.rental_status === rentalStatus

@@ -1,9 +1,4 @@
-import { INTERNAL_TOKEN_HEADER, signInternalToken, type Logger } from "@rentcar/platform";
-import {
-  BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, TaskCancelledError, timeout,
-  TimeoutStrategy, wrap,
-} from "cockatiel";
-import { Gauge, type Registry } from "prom-client";
+import { createInternalClient, InternalCallRefused, type InternalClientOptions } from "@rentcar/platform";
 
 export interface PaymentRegistration {
   reservationId: string;
@@ -27,73 +22,21 @@ const REGISTER_PAYMENT = `mutation RegisterPayment($input: RegisterPaymentInput!
   registerPayment(input: $input) { id status }
 }`;
 
-export interface PaymentClientOptions {
-  url: string;
-  /** Per-call timeout in ms (PAYMENT_TIMEOUT_MS). */
-  timeoutMs: number;
-  /** Consecutive failures that open the breaker (PAYMENT_BREAKER_THRESHOLD). */
-  breakerThreshold: number;
-  /** How long the breaker stays open before one trial call (half-open), in ms (PAYMENT_BREAKER_HALF_OPEN_MS). */
-  halfOpenAfterMs: number;
-  internalSecret: string;
-  log: Logger;
-  registry: Registry;
-}
-
-const STATE_VALUE: Record<CircuitState, number> = {
-  [CircuitState.Closed]: 0,
-  [CircuitState.Open]: 1,
-  [CircuitState.HalfOpen]: 2,
-  [CircuitState.Isolated]: 3,
-};
+/** Timeout (PAYMENT_TIMEOUT_MS) and breaker settings (PAYMENT_BREAKER_THRESHOLD, PAYMENT_BREAKER_HALF_OPEN_MS) of the payment call. */
+export type PaymentClientOptions = Omit<InternalClientOptions, "target" | "issuer">;
 
 /**
- * Direct service-to-service client of the payment subgraph (not through the router),
- * authenticated with an internal token issued as `reservation`, guarded by a timeout
- * inside a circuit breaker (cockatiel). While the breaker is open calls fail at once,
- * so reserveCar answers quickly with its PAYMENT_DELAYED fallback. The breaker state is
- * the gauge `payment_circuit_state` (0 closed, 1 open, 2 half-open) and is logged on change.
+ * Direct client of the payment subgraph (not through the router), issued as
+ * `reservation`, with the shared timeout + circuit breaker of {@link createInternalClient}:
+ * while the breaker is open calls fail at once, so reserveCar answers quickly with its
+ * PAYMENT_DELAYED fallback. The breaker state is the gauge `payment_circuit_state`.
  */
 export function createPaymentClient(options: PaymentClientOptions) {
-  const breaker = circuitBreaker(handleAll, {
-    halfOpenAfter: options.halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(options.breakerThreshold),
-  });
-  const policy = wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
-  const gauge = new Gauge({
-    name: "payment_circuit_state",
-    help: "Circuit breaker on reservation -> payment calls: 0 closed, 1 open, 2 half-open",
-    registers: [options.registry],
-  });
-  gauge.set(0);
-  breaker.onStateChange((state) => {
-    gauge.set(STATE_VALUE[state]);
-    options.log.warn({ breaker: CircuitState[state] }, `payment circuit breaker ${CircuitState[state].toLowerCase()}`);
-  });
-
-  async function call(registration: PaymentRegistration, requestId: string, signal: AbortSignal): Promise<string> {
-    const response = await fetch(options.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-request-id": requestId,
-        [INTERNAL_TOKEN_HEADER]: await signInternalToken(options.internalSecret, { issuer: "reservation" }),
-      },
-      body: JSON.stringify({ query: REGISTER_PAYMENT, variables: { input: registration } }),
-      signal,
-    });
-    const body = (await response.json().catch(() => ({}))) as { data?: { registerPayment?: { id: string } }; errors?: { message: string }[] };
-    const paymentId = body.data?.registerPayment?.id;
-    if (!response.ok || !paymentId) {
-      throw new PaymentRegistrationError(`payment service refused the registration: ${body.errors?.map((e) => e.message).join("; ") ?? `HTTP ${response.status}`}`);
-    }
-    return paymentId;
-  }
-
+  const client = createInternalClient({ ...options, target: "payment", issuer: "reservation" });
   return {
     /** Current breaker state, e.g. for tests and logs. */
-    get state(): CircuitState {
-      return breaker.state;
+    get state() {
+      return client.state;
     },
     /**
      * Registers the REQUESTED payment of a reservation (idempotent on reservationId).
@@ -102,12 +45,10 @@ export function createPaymentClient(options: PaymentClientOptions) {
      */
     async register(registration: PaymentRegistration, requestId: string): Promise<string> {
       try {
-        return await policy.execute(({ signal }) => call(registration, requestId, signal));
+        const data = await client.request<{ registerPayment: { id: string } }>(REGISTER_PAYMENT, { input: registration }, { requestId });
+        return data.registerPayment.id;
       } catch (error) {
-        if (error instanceof PaymentRegistrationError) throw error;
-        const reason = error instanceof BrokenCircuitError ? "circuit breaker open"
-          : error instanceof TaskCancelledError ? `no answer within ${options.timeoutMs} ms`
-          : `payment service unreachable: ${(error as Error).message}`;
+        const reason = error instanceof InternalCallRefused ? `payment service refused the registration: ${error.message}` : (error as Error).message;
         throw new PaymentRegistrationError(reason, { cause: error });
       }
     },

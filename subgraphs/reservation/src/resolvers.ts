@@ -2,6 +2,7 @@ import { DateTimeScalar, isUuid, requireCustomer, visibleTo } from "@rentcar/pla
 import type { ReservationContext } from "./context.ts";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { myReservation, myReservations } from "./my-reservations-query.ts";
+import { claimPickUp } from "./pick-up-claim.ts";
 import { billedDays } from "./rental-period.ts";
 import { availableCarIds, cancelReservation, findOwnReservation, reserveCar, type ReserveCarInput } from "./reservations.ts";
 
@@ -25,6 +26,8 @@ export const resolvers = {
       reserveCar(ctx.deps, ctx, requireCustomer(ctx), args.input),
     cancelReservation: (_: unknown, args: { reservationId: string }, ctx: ReservationContext) =>
       cancelReservation(ctx.deps, ctx, requireCustomer(ctx), args.reservationId),
+    claimPickUp: (_: unknown, args: { reservationId: string }, ctx: ReservationContext) =>
+      claimPickUp(ctx.deps.db, ctx, requireCustomer(ctx), args.reservationId),
   },
   MyReservation: {
     id: (row: { reservationId: string }) => row.reservationId,
