@@ -6,7 +6,7 @@ import {
 import {
   paymentEventHandlers, PaymentPrismaClient, payReservation, upsertRequestedPayment,
 } from "@rentcar/payment";
-import { createLogger, type RequestContext } from "@rentcar/platform";
+import { createIdempotency, createLogger, type RequestContext } from "@rentcar/platform";
 import {
   pickUpCar, rentalEventHandlers, RentalPrismaClient, returnCar, seedFleet, type RentalDeps,
 } from "@rentcar/rental";
@@ -82,6 +82,9 @@ interface Lane { customer: string; car: string }
 const ctx = (lane: Lane, issuer = "router"): RequestContext =>
   ({ requestId: "property", log, caller: { issuer, customerId: lane.customer }, customerId: lane.customer });
 
+// No Idempotency-Key in these commands: each runs once, as the saga step it is.
+const idempotency = createIdempotency({ secret: "saga-property-test-secret" });
+
 /** Reservation's dependencies; the synchronous payment call runs payment's real registration in-process, or fails (payment down). */
 function reservationDeps(paymentUp: boolean): ReservationDeps {
   return {
@@ -94,6 +97,7 @@ function reservationDeps(paymentUp: boolean): ReservationDeps {
       },
     } as unknown as ReservationDeps["payments"],
     limits: { maxRentalDays: 30, bookingHorizonDays: 365 },
+    idempotency,
     published: () => {},
   };
 }
@@ -138,7 +142,7 @@ async function run(lane: Lane, command: Command, reservationId: string | undefin
     case "reserveDelayed":
       return (await reserveCar(reservationDeps(command === "reserve"), ctx(lane), customer, { carId: lane.car, ...period() })).id;
     case "pay":
-      await payReservation(paymentDb, ctx(lane), customer, { reservationId: id, cardNumber: "4242424242424242" });
+      await payReservation(paymentDb, idempotency, ctx(lane), customer, { reservationId: id, cardNumber: "4242424242424242" });
       return id;
     case "pickUp":
       await pickUpCar(rentalDeps(lane), ctx(lane), customer, id);
