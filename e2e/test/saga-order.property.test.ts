@@ -98,6 +98,7 @@ function reservationDeps(paymentUp: boolean): ReservationDeps {
     } as unknown as ReservationDeps["payments"],
     limits: { maxRentalDays: 30, bookingHorizonDays: 365 },
     idempotency,
+    holds: { unpaidHoldSeconds: 1_800, maxUnpaidHolds: 3 },
     published: () => {},
   };
 }

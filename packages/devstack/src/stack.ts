@@ -114,7 +114,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const launch = async (name: ServiceName, env: Record<string, string>, waitFor: "ready" | "live" = "ready") => {
     const service = await startService(name, options, env, waitFor);
-    envs.set(name, env);
+    // Only the configured env is kept: restart()'s overrides apply to that one restart, not to later ones.
+    if (!envs.has(name)) envs.set(name, env);
     byName.set(name, service);
     const index = services.findIndex((s) => s.name === name);
     if (index >= 0) services.splice(index, 1, service);
