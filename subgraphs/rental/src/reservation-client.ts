@@ -1,5 +1,5 @@
 import {
-  createInternalClient, domainError, InternalCallRefused, serviceUnavailable, type ErrorCode, type InternalClientOptions,
+  createInternalClient, domainError, InternalCallRefused, ISSUER, serviceUnavailable, type ErrorCode, type InternalClientOptions,
 } from "@rentcar/platform";
 
 const CLAIM_PICK_UP = `mutation ClaimPickUp($reservationId: ID!) {
@@ -29,7 +29,7 @@ export type ReservationClientOptions = Omit<InternalClientOptions, "target" | "i
  * a car whose reservation may be cancelled and refunded at the same moment costs a car.
  */
 export function createReservationClient(options: ReservationClientOptions): PickUpClaims {
-  const client = createInternalClient({ ...options, target: "reservation", issuer: "rental" });
+  const client = createInternalClient({ ...options, target: "reservation", issuer: ISSUER.rental });
   return {
     async claim(reservationId, customerId, requestId) {
       try {

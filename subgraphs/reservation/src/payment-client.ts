@@ -1,4 +1,4 @@
-import { createInternalClient, InternalCallRefused, type InternalClientOptions } from "@rentcar/platform";
+import { createInternalClient, InternalCallRefused, ISSUER, type InternalClientOptions } from "@rentcar/platform";
 
 export interface PaymentRegistration {
   reservationId: string;
@@ -32,7 +32,7 @@ export type PaymentClientOptions = Omit<InternalClientOptions, "target" | "issue
  * PAYMENT_DELAYED fallback. The breaker state is the gauge `payment_circuit_state`.
  */
 export function createPaymentClient(options: PaymentClientOptions) {
-  const client = createInternalClient({ ...options, target: "payment", issuer: "reservation" });
+  const client = createInternalClient({ ...options, target: "payment", issuer: ISSUER.reservation });
   return {
     /** Current breaker state, e.g. for tests and logs. */
     get state() {

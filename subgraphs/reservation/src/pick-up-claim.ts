@@ -1,9 +1,9 @@
-import { conflict, forbidden, type RequestContext } from "@rentcar/platform";
+import { conflict, forbidden, ISSUER, type RequestContext } from "@rentcar/platform";
 import type { PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import { ACTIVE_STATUSES, findOwnReservation } from "./reservations.ts";
 
 /** The only service allowed to claim a pick-up (checked on the internal token's issuer). */
-export const PICK_UP_CLAIMANT = "rental";
+export const PICK_UP_CLAIMANT = ISSUER.rental;
 
 /**
  * Claims a reservation for pick-up: the single decision point between "picked up" and
