@@ -8,8 +8,9 @@ import { eventually, inDays, startTestStack, type TestStack } from "./support.ts
 let t: TestStack;
 beforeAll(async () => {
   // Generous call timeouts: this test is about who decides, not about slow services (a loaded CI machine
-  // would otherwise turn some rounds into SERVICE_UNAVAILABLE / PAYMENT_DELAYED, which other tests cover).
-  t = await startTestStack({ RESERVATION_TIMEOUT_MS: "15000", PAYMENT_TIMEOUT_MS: "15000" });
+  // would otherwise turn some rounds into SERVICE_UNAVAILABLE / PAYMENT_DELAYED, which other tests cover);
+  // a failed setup step names its errors.
+  t = await startTestStack({ RESERVATION_TIMEOUT_MS: "15000", PAYMENT_TIMEOUT_MS: "15000", SUBGRAPH_TIMEOUT_MS: "30000" });
 }, 120_000);
 afterAll(async () => {
   await t?.close();
@@ -46,7 +47,7 @@ async function round(r: number): Promise<Outcome> {
   const customer = `racer-${r}`;
   const input = slot(r);
   const reserved = await reserve(customer, input);
-  expect(reserved.errors, `round ${r}: reserveCar`).toBeUndefined();
+  expect(reserved.errors, `round ${r}: reserveCar ${JSON.stringify(reserved.errors)}`).toBeUndefined();
   const id = reserved.data!.reserveCar.id as string;
   const paid = await t.gql(customer, `mutation($input: PayReservationInput!) { payReservation(input: $input) { status } }`,
     { input: { reservationId: id, cardNumber: "4242424242424242" } });
