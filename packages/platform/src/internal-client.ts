@@ -17,9 +17,12 @@ export class InternalCallUnavailable extends Error {
 
 /** The called service answered and refused (a GraphQL error with a domain code, e.g. CONFLICT). Not a fault: never opens the breaker. */
 export class InternalCallRefused extends Error {
-  constructor(readonly code: string, message: string) {
+  /** The target's `extensions.code`, e.g. CONFLICT. */
+  readonly code: string;
+  constructor(code: string, message: string) {
     super(message);
     this.name = "InternalCallRefused";
+    this.code = code;
   }
 }
 
