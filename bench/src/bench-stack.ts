@@ -79,6 +79,8 @@ export async function startBenchStack(options: {
     ports,
     databaseUrls,
     redisUrl,
+    // Measure what production runs: Node's own type stripping (the image's `node router/src/main.ts`), not tsx.
+    nodeArgs: [],
     // Load clients reserve again before PaymentCompleted reached reservation, and the router's per-customer rate
     // limits (README "Security model") would cap the load: neither the hold limit nor the rate limits are what is measured.
     env: {
