@@ -1,4 +1,6 @@
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { LRUCache } from "lru-cache";
+import { hmacKey } from "./hmac-key.ts";
 
 /** Local-only default for `JWT_SECRET` (documented in README.md); never use it in production. */
 export const LOCAL_JWT_SECRET = "local-dev-jwt-secret-change-me";
@@ -46,11 +48,32 @@ export async function signCustomerToken(secret: string, customerId: string, expi
     .setIssuedAt().setExpirationTime(expiresIn).sign(keyOf(secret));
 }
 
+/** The claims a verified token is remembered by: what {@link checkTimes} and {@link checkClaims} look at again. */
+type VerifiedClaims = Pick<JWTPayload, "exp" | "nbf" | "iat" | "sub">;
+/** Verified customer tokens kept at most, per secret and policy. */
+const MAX_VERIFIED_TOKENS = 10_000;
+const verifiedTokens = new Map<string, LRUCache<string, VerifiedClaims>>();
+
+function verifiedCacheOf(secret: string, policy: CustomerTokenPolicy): LRUCache<string, VerifiedClaims> {
+  const id = JSON.stringify([secret, policy.maxTtlSeconds, policy.clockSkewSeconds, policy.issuer ?? null, policy.audience ?? null]);
+  let cache = verifiedTokens.get(id);
+  if (!cache) {
+    if (verifiedTokens.size >= 16) verifiedTokens.delete(verifiedTokens.keys().next().value!);
+    cache = new LRUCache({ max: MAX_VERIFIED_TOKENS });
+    verifiedTokens.set(id, cache);
+  }
+  return cache;
+}
+
 /**
  * Verifies a customer bearer token and returns its `sub` (the customer id).
  * Requires a valid HS256 signature, a numeric `exp` in the future, a lifetime of at
  * most `policy.maxTtlSeconds`, no `iat` or `nbf` beyond the clock skew, a string `sub`
  * matching {@link CUSTOMER_ID_PATTERN}, and `iss`/`aud` when the policy names them.
+ * A token that passed is remembered (bounded LRU of 10,000 per secret and policy, keyed
+ * by the whole token, signature included), so a client sending the same token again
+ * costs a lookup and the time checks (exp, nbf, iat, lifetime), which run on every use;
+ * a refused token is never remembered.
  * @throws CustomerTokenError with a client-safe reason for anything else.
  */
 export async function verifyCustomerToken(
@@ -58,9 +81,21 @@ export async function verifyCustomerToken(
   token: string,
   policy: CustomerTokenPolicy = DEFAULT_CUSTOMER_TOKEN_POLICY,
 ): Promise<string> {
+  const cache = verifiedCacheOf(secret, policy);
+  const cached = cache.get(token);
+  if (cached) {
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      checkTimes(cached, policy, now);
+      return checkClaims(cached, policy, now);
+    } catch (error) {
+      cache.delete(token);
+      throw error;
+    }
+  }
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, keyOf(secret), {
+    ({ payload } = await jwtVerify(token, await hmacKey(secret), {
       algorithms: ["HS256"],
       clockTolerance: policy.clockSkewSeconds,
       requiredClaims: ["exp"],
@@ -70,10 +105,18 @@ export async function verifyCustomerToken(
   } catch (error) {
     throw new CustomerTokenError(reasonOf(error));
   }
-  return checkClaims(payload, policy, Math.floor(Date.now() / 1000));
+  const customerId = checkClaims(payload, policy, Math.floor(Date.now() / 1000));
+  cache.set(token, { exp: payload.exp, nbf: payload.nbf, iat: payload.iat, sub: payload.sub });
+  return customerId;
 }
 
-function checkClaims(payload: JWTPayload, policy: CustomerTokenPolicy, now: number): string {
+/** jose's time rules (exp, nbf, with the clock skew), for a token verified earlier; same client-safe reasons. */
+function checkTimes(claims: VerifiedClaims, policy: CustomerTokenPolicy, now: number): void {
+  if (typeof claims.exp === "number" && claims.exp <= now - policy.clockSkewSeconds) throw new CustomerTokenError("token expired (exp)");
+  if (typeof claims.nbf === "number" && claims.nbf > now + policy.clockSkewSeconds) throw new CustomerTokenError("token claim nbf is invalid (check_failed)");
+}
+
+function checkClaims(payload: VerifiedClaims, policy: CustomerTokenPolicy, now: number): string {
   const { exp, iat, sub } = payload;
   if (typeof exp !== "number") throw new CustomerTokenError("token has no expiry (exp)");
   if (iat !== undefined && iat > now + policy.clockSkewSeconds) throw new CustomerTokenError("token is issued in the future (iat)");
