@@ -3,8 +3,10 @@ import { compareInterleaved } from "../src/compare.ts";
 import { paidReservations } from "../src/fixtures.ts";
 import { errorCodeOf, type GraphQLHttpClient } from "../src/http.ts";
 import { rssMb } from "../src/machine.ts";
+import { scrape } from "../src/prometheus.ts";
 import { startHiveGateway } from "../src/peer-gateway.ts";
 import type { Scenario } from "../src/scenario.ts";
+import { recordFetchSharing } from "./router-overhead.ts";
 
 const CUSTOMER = "bench-peer";
 const QUERIES = {
@@ -48,11 +50,13 @@ export const scenario: Scenario = {
       }
       const request = (client: GraphQLHttpClient) => async (_worker: number, i: number) =>
         errorCodeOf(await client.post(query, label === "reservation(id)" ? { id: ids[i % ids.length] } : {}, headers));
+      const before = await scrape(stack.baseUrl("router"));
       const figures = await compareInterleaved(ctx, label, { rounds: ctx.pick(3, 1), durationMs: ctx.pick(6_000, 400), concurrency: 10 }, {
         ours: request(gateways.ours),
         hive: request(gateways.hive),
       });
       ctx.record(`${label} ours/hive throughput`, Math.round((figures.ours!.throughput / figures.hive!.throughput) * 100) / 100, "ratio");
+      recordFetchSharing(ctx, label, before, await scrape(stack.baseUrl("router")));
     }
     for (const p of stack.processes()) if (p.name === "router" || p.name === "hive-gateway") ctx.record(`RSS after ${p.name}`, rssMb(p.pid) ?? Number.NaN, "MB");
   },

@@ -1,6 +1,7 @@
 import { compareInterleaved } from "../src/compare.ts";
 import { errorCodeOf } from "../src/http.ts";
-import type { Scenario } from "../src/scenario.ts";
+import { scrape, sumMetric } from "../src/prometheus.ts";
+import type { Scenario, ScenarioContext } from "../src/scenario.ts";
 
 const CARS = "{ cars { id model dailyRate } }";
 
@@ -17,6 +18,7 @@ export const scenario: Scenario = {
     const rental = stack.client(stack.subgraphUrls.rental);
     // One token for the whole run: the baseline is the subgraph's own cost.
     const internal = await stack.internalAuth();
+    const before = await scrape(stack.baseUrl("router"));
     const figures = await compareInterleaved(ctx, "cars", {
       rounds: 3,
       durationMs: ctx.pick(8_000, 500),
@@ -27,7 +29,23 @@ export const scenario: Scenario = {
     });
     ctx.record("cars router/direct throughput", round2(figures.router!.throughput / figures.direct!.throughput), "ratio");
     ctx.record("cars router/direct p50", round2(figures.router!.p50 / figures.direct!.p50), "ratio");
+    recordFetchSharing(ctx, "cars", before, await scrape(stack.baseUrl("router")));
   },
 };
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * What the router's in-flight deduplication (SUBGRAPH_DEDUP) and query plan cache did
+ * between two scrapes of its /metrics: the share of subgraph fetches answered by an
+ * identical one in flight, and the plan cache hit rate. Recorded only when the router has them.
+ */
+export function recordFetchSharing(ctx: ScenarioContext, label: string, before: string, after: string): void {
+  const delta = (metric: string, labels: Record<string, string> = {}) => sumMetric(after, metric, labels) - sumMetric(before, metric, labels);
+  const sent = delta("subgraph_fetches_total");
+  const shared = delta("subgraph_fetches_deduplicated_total");
+  if (sent + shared > 0) ctx.record(`${label} subgraph fetches shared (deduplicated)`, Math.round((1000 * shared) / (sent + shared)) / 10, "%");
+  const hits = delta("query_plan_cache_requests_total", { result: "hit" });
+  const misses = delta("query_plan_cache_requests_total", { result: "miss" });
+  if (hits + misses > 0) ctx.record(`${label} query plan cache hits`, Math.round((1000 * hits) / (hits + misses)) / 10, "%");
+}

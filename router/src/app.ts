@@ -81,6 +81,8 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     mount(app, server) {
       app.set("trust proxy", env.TRUST_PROXY);
+      // No ETag (a hash of every response body): GraphQL answers are POSTed and never revalidated.
+      app.set("etag", false);
       subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, auth, log, limits: subscriptionLimits(env), registry: metrics.registry });
       if (ideEnabled(env)) mountIde(app);
       app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {

@@ -12,6 +12,11 @@ export interface RouterContext {
   log: Logger;
   /** Whose rate-limit counters the request uses (customer, else client address). */
   rateKey?: string;
+  /**
+   * performance.now() when the router took the request: a subgraph fetch is shared with
+   * this request only if it was sent later (subgraph-data-source.ts). Absent: never shared.
+   */
+  startedAt?: number;
 }
 
 /** How the router verifies customer tokens: the secret and the claims policy from the env. */
@@ -39,13 +44,14 @@ export async function routerContext(
   log: Logger,
   headers: { authorization?: string | undefined; requestId?: string | undefined },
 ): Promise<RouterContext> {
+  const startedAt = performance.now();
   const requestId = acceptRequestId(headers.requestId);
-  if (!headers.authorization) return { requestId, log: log.child({ requestId }) };
+  if (!headers.authorization) return { requestId, startedAt, log: log.child({ requestId }) };
   const token = bearerToken(headers.authorization);
   try {
     if (!token) throw new CustomerTokenError("Authorization header must be 'Bearer <JWT>'");
     const customerId = await verifyCustomerToken(auth.secret, token, auth.policy);
-    return { requestId, customerId, log: log.child({ requestId, customerId }) };
+    return { requestId, customerId, startedAt, log: log.child({ requestId, customerId }) };
   } catch (error) {
     const reason = error instanceof CustomerTokenError ? error.message : "token is malformed";
     log.info({ requestId, reason }, "bearer token refused");

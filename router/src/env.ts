@@ -53,6 +53,13 @@ export const routerEnvSchema = baseEnvSchema.extend({
   SUBGRAPH_BREAKER_HALF_OPEN_MS: positiveInt(5_000),
   /** Keep-alive connections per subgraph at most; further calls wait for a free one. */
   SUBGRAPH_MAX_SOCKETS: positiveInt(64),
+  /**
+   * In-flight deduplication: an identical query fetch (same subgraph, body, customer and
+   * forwarded headers) sent while this request was already in the router answers it too.
+   */
+  SUBGRAPH_DEDUP: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
+  /** Size of the gateway's query plan cache, in MiB of plan JSON (LRU). */
+  QUERY_PLAN_CACHE_MB: positiveInt(30),
   /** Distinct operation names with a metrics label of their own; the rest are labelled `other`. */
   METRICS_MAX_OPERATION_NAMES: positiveInt(DEFAULT_MAX_OPERATION_LABELS),
   /** Deepest field nesting a document may have (GraphQL Armor max-depth). */

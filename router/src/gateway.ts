@@ -3,7 +3,8 @@ import { ApolloGateway } from "@apollo/gateway";
 import type { Logger } from "@rentcar/platform";
 import type { Registry } from "prom-client";
 import { subgraphTimeoutMs, type RouterEnv } from "./env.ts";
-import { SubgraphDataSource, subgraphCircuitGauge } from "./subgraph-data-source.ts";
+import { queryPlanCache } from "./query-plan-cache.ts";
+import { SubgraphDataSource, subgraphCircuitGauge, subgraphFetchCounters } from "./subgraph-data-source.ts";
 import { SUBGRAPHS, type SubgraphEndpoint } from "./subgraphs.ts";
 
 export interface RouterGateway {
@@ -17,14 +18,17 @@ export interface RouterGateway {
  * Each subgraph is reached through its own {@link SubgraphDataSource} (deadline, circuit
  * breaker, bounded keep-alive pool); each call carries the request id and an internal
  * token naming the customer, signed with INTERNAL_SECRET: subgraphs trust only that,
- * never client headers.
+ * never client headers. Identical query fetches in flight are shared (SUBGRAPH_DEDUP), and
+ * query plans are cached in a measured LRU of QUERY_PLAN_CACHE_MB (query-plan-cache.ts).
  */
 export function createGateway(env: RouterEnv, log: Logger, registry: Registry): RouterGateway {
   const overrides = new Map(SUBGRAPHS.map((s) => [s.name, env[s.urlEnv]]));
   const dataSources = new Map<string, SubgraphDataSource>();
   const circuitGauge = subgraphCircuitGauge(registry);
+  const fetchCounters = subgraphFetchCounters(registry);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(env.SUPERGRAPH_PATH, "utf8"),
+    queryPlannerConfig: { cache: queryPlanCache(env.QUERY_PLAN_CACHE_MB, registry) },
     buildService: ({ name, url }) => {
       const source = new SubgraphDataSource({
         name,
@@ -36,6 +40,8 @@ export function createGateway(env: RouterEnv, log: Logger, registry: Registry): 
         internalSecret: env.INTERNAL_SECRET,
         log: log.child({ component: "subgraph-data-source" }),
         circuitGauge,
+        deduplicate: env.SUBGRAPH_DEDUP,
+        fetchCounters,
       });
       dataSources.set(name, source);
       return source;

@@ -148,7 +148,8 @@ export function createLiveResolver(options: LiveResolverOptions) {
       gatewayOperations++;
       return options.apollo.executeOperation(
         { query: selection.gatewayQuery, variables: { ...selection.gatewayVariables, [RESERVATION_ID_VARIABLE]: reservationId } },
-        { contextValue: { requestId: randomUUID(), customerId, log: options.log } },
+        // The change was committed before this point, so fetches sent from now on may be shared.
+        { contextValue: { requestId: randomUUID(), customerId, log: options.log, startedAt: performance.now() } },
       );
     });
     if (response.body.kind !== "single") return { nested: null, errors: [] };
