@@ -6,7 +6,7 @@ import { rssMb } from "../src/machine.ts";
 import { scrape } from "../src/prometheus.ts";
 import { startHiveGateway } from "../src/peer-gateway.ts";
 import type { Scenario } from "../src/scenario.ts";
-import { recordFetchSharing } from "./router-overhead.ts";
+import { cpuPerRequest, recordFetchSharing } from "./router-overhead.ts";
 
 const CUSTOMER = "bench-peer";
 const QUERIES = {
@@ -48,13 +48,19 @@ export const scenario: Scenario = {
         ctx.error(`${label}: the gateways answer differently: ours ${JSON.stringify(ours).slice(0, 300)} / hive ${JSON.stringify(peer).slice(0, 300)}`);
         continue;
       }
-      const request = (client: GraphQLHttpClient) => async (_worker: number, i: number) =>
-        errorCodeOf(await client.post(query, label === "reservation(id)" ? { id: ids[i % ids.length] } : {}, headers));
+      const cpu = { ours: cpuPerRequest(stack.processes().find((p) => p.name === "router")?.pid), hive: cpuPerRequest(hive.pid) };
+      const request = (client: GraphQLHttpClient, counter: { count(): void }) => async (_worker: number, i: number) => {
+        counter.count();
+        return errorCodeOf(await client.post(query, label === "reservation(id)" ? { id: ids[i % ids.length] } : {}, headers));
+      };
       const before = await scrape(stack.baseUrl("router"));
       const figures = await compareInterleaved(ctx, label, { rounds: ctx.pick(3, 1), durationMs: ctx.pick(6_000, 400), concurrency: 10 }, {
-        ours: request(gateways.ours),
-        hive: request(gateways.hive),
+        ours: request(gateways.ours, cpu.ours),
+        hive: request(gateways.hive, cpu.hive),
       });
+      // Load-robust: each gateway's own CPU per request it served (each is idle during the other's rounds).
+      cpu.ours.record(ctx, `${label} ours CPU per request`);
+      cpu.hive.record(ctx, `${label} hive CPU per request`);
       ctx.record(`${label} ours/hive throughput`, Math.round((figures.ours!.throughput / figures.hive!.throughput) * 100) / 100, "ratio");
       recordFetchSharing(ctx, label, before, await scrape(stack.baseUrl("router")));
     }

@@ -1,5 +1,6 @@
 import { compareInterleaved } from "../src/compare.ts";
 import { errorCodeOf } from "../src/http.ts";
+import { cpuMs } from "../src/machine.ts";
 import { scrape, sumMetric } from "../src/prometheus.ts";
 import type { Scenario, ScenarioContext } from "../src/scenario.ts";
 
@@ -19,14 +20,17 @@ export const scenario: Scenario = {
     // One token for the whole run: the baseline is the subgraph's own cost.
     const internal = await stack.internalAuth();
     const before = await scrape(stack.baseUrl("router"));
+    const routerCpu = cpuPerRequest(stack.processes().find((p) => p.name === "router")?.pid);
     const figures = await compareInterleaved(ctx, "cars", {
       rounds: 3,
       durationMs: ctx.pick(8_000, 500),
       concurrency: 10,
     }, {
       direct: async () => errorCodeOf(await rental.post(CARS, {}, internal)),
-      router: async () => errorCodeOf(await stack.router.post(CARS)),
+      router: async () => { routerCpu.count(); return errorCodeOf(await stack.router.post(CARS)); },
     });
+    // Load-robust: the router's own CPU per request it served (it is idle during the direct rounds).
+    routerCpu.record(ctx, "cars router CPU per request");
     ctx.record("cars router/direct throughput", round2(figures.router!.throughput / figures.direct!.throughput), "ratio");
     ctx.record("cars router/direct p50", round2(figures.router!.p50 / figures.direct!.p50), "ratio");
     recordFetchSharing(ctx, "cars", before, await scrape(stack.baseUrl("router")));
@@ -34,6 +38,19 @@ export const scenario: Scenario = {
 };
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** Counts requests and records the CPU ms of process `pid` per request counted since creation. */
+export function cpuPerRequest(pid: number | undefined) {
+  const start = pid === undefined ? undefined : cpuMs(pid);
+  let requests = 0;
+  return {
+    count: () => { requests++; },
+    record(ctx: ScenarioContext, name: string): void {
+      const end = pid === undefined ? undefined : cpuMs(pid);
+      if (start !== undefined && end !== undefined && requests > 0) ctx.record(name, Math.round((100 * (end - start)) / requests) / 100, "ms");
+    },
+  };
+}
 
 /**
  * What the router's in-flight deduplication (SUBGRAPH_DEDUP) and query plan cache did
