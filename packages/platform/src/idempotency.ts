@@ -24,6 +24,12 @@ export interface IdempotentRequest {
   operation: string;
   /** The mutation's input, normalised (instants as UTC ISO strings) so equal requests compare equal. */
   input: Record<string, unknown>;
+  /**
+   * Id of the entity the write will produce, when the caller knows it beforehand (e.g. a
+   * UUID it generates): stored with the claim, which saves the statement that records it
+   * after the write. `resultIdOf` must then return the same id.
+   */
+  resultId?: string;
 }
 
 /** The write ran now (`result`), or the key had already run it (`resultId` of the first result). */
@@ -93,13 +99,16 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
         if (key !== undefined) {
           // ON CONFLICT DO NOTHING waits for a concurrent holder of the key to commit or roll back.
           const claimed = await tx.$executeRawUnsafe(
-            `INSERT INTO idempotency_key (customer_id, key, operation, fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-            request.customerId, key, request.operation, fingerprint,
+            `INSERT INTO idempotency_key (customer_id, key, operation, fingerprint, result_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+            request.customerId, key, request.operation, fingerprint, request.resultId ?? null,
           );
           if (claimed === 0) return replay(tx, request.customerId, key, fingerprint);
         }
         const result = await write(tx);
-        if (key !== undefined) {
+        if (request.resultId !== undefined && resultIdOf(result) !== request.resultId) {
+          throw new Error(`idempotent write produced ${resultIdOf(result)}, not the announced ${request.resultId}`);
+        }
+        if (key !== undefined && request.resultId === undefined) {
           await tx.$executeRawUnsafe(
             `UPDATE idempotency_key SET result_id = $3 WHERE customer_id = $1 AND key = $2`,
             request.customerId, key, resultIdOf(result),

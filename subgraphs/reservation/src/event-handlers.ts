@@ -5,18 +5,22 @@ import { ACTIVE_STATUSES, cancelActive } from "./reservations.ts";
 
 type Tx = Prisma.TransactionClient;
 
+const isActive = (status: string) => (ACTIVE_STATUSES as readonly string[]).includes(status);
+
 /** The payment exists (registered in the background): PAYMENT_DELAYED -> RESERVED. */
 async function onPaymentRegistered(event: DomainEvent<"PaymentRegistered">, tx: Tx): Promise<void> {
-  const id = event.reservationId;
-  await tx.reservation.updateMany({ where: { id, paymentId: null }, data: { paymentId: event.payload.paymentId } });
-  await tx.reservation.updateMany({ where: { id, status: "PAYMENT_DELAYED" }, data: { status: "RESERVED" } });
-  await project(tx, id, { paymentStatus: "REQUESTED" });
+  await project(tx, event.reservationId, {
+    change: { paymentStatus: "REQUESTED" },
+    patch: (r) => ({ paymentId: r.paymentId ?? event.payload.paymentId, ...(r.status === "PAYMENT_DELAYED" ? { status: "RESERVED" } : {}) }),
+  });
 }
 
 /** Rental handed the car over: from now on the reservation cannot be cancelled. */
 async function onCarPickedUp(event: DomainEvent<"CarPickedUp">, tx: Tx): Promise<void> {
-  await tx.reservation.updateMany({ where: { id: event.reservationId, pickedUpAt: null }, data: { pickedUpAt: new Date(event.occurredAt) } });
-  await project(tx, event.reservationId, { rentalStatus: "PICKED_UP" });
+  await project(tx, event.reservationId, {
+    change: { rentalStatus: "PICKED_UP" },
+    patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt) }),
+  });
 }
 
 /**
@@ -25,15 +29,18 @@ async function onCarPickedUp(event: DomainEvent<"CarPickedUp">, tx: Tx): Promise
  * when it arrives it only moves PAYMENT_DELAYED forward, never a COMPLETED reservation back.
  */
 async function onCarReturned(event: DomainEvent<"CarReturned">, tx: Tx): Promise<void> {
-  await tx.reservation.updateMany({ where: { id: event.reservationId, pickedUpAt: null }, data: { pickedUpAt: new Date(event.occurredAt) } });
-  await tx.reservation.updateMany({ where: { id: event.reservationId, status: { in: [...ACTIVE_STATUSES] } }, data: { status: "COMPLETED" } });
-  await project(tx, event.reservationId, { rentalStatus: "RETURNED" });
+  await project(tx, event.reservationId, {
+    change: { rentalStatus: "RETURNED" },
+    patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt), ...(isActive(r.status) ? { status: "COMPLETED" } : {}) }),
+  });
 }
 
 /** Payment reported the payment: the reservation is no longer an unpaid hold (MAX_UNPAID_HOLDS). */
 async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
-  await tx.reservation.updateMany({ where: { id: event.reservationId, paidAt: null }, data: { paidAt: new Date(event.occurredAt) } });
-  await project(tx, event.reservationId, { paymentStatus: "PAID" });
+  await project(tx, event.reservationId, {
+    change: { paymentStatus: "PAID" },
+    patch: (r) => ({ paidAt: r.paidAt ?? new Date(event.occurredAt) }),
+  });
 }
 
 /**
@@ -45,7 +52,7 @@ async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx
 async function onPaymentExpired(event: DomainEvent<"PaymentExpired">, tx: Tx): Promise<void> {
   const reservation = await tx.reservation.findUnique({ where: { id: event.reservationId } });
   if (reservation) await cancelActive(tx, reservation, "EXPIRED");
-  await project(tx, event.reservationId, { paymentStatus: "CANCELLED" });
+  await project(tx, event.reservationId, { change: { paymentStatus: "CANCELLED" } });
 }
 
 /**
@@ -59,9 +66,9 @@ export const reservationEventHandlers: EventHandlers<Tx> = {
   CarReturned: onCarReturned,
   PaymentCompleted: onPaymentCompleted,
   PaymentExpired: onPaymentExpired,
-  PaymentCancelled: async (event, tx) => { await project(tx, event.reservationId, { paymentStatus: event.payload.outcome }); },
-  RentalReady: async (event, tx) => { await project(tx, event.reservationId, { rentalStatus: "READY" }); },
+  PaymentCancelled: async (event, tx) => { await project(tx, event.reservationId, { change: { paymentStatus: event.payload.outcome } }); },
+  RentalReady: async (event, tx) => { await project(tx, event.reservationId, { change: { rentalStatus: "READY" } }); },
   RentalCancelled: async (event, tx) => {
-    await project(tx, event.reservationId, { rentalStatus: "CANCELLED", paymentStatus: event.payload.paymentOutcome });
+    await project(tx, event.reservationId, { change: { rentalStatus: "CANCELLED", paymentStatus: event.payload.paymentOutcome } });
   },
 };

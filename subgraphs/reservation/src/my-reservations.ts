@@ -1,5 +1,6 @@
-import { appendToOutbox, createEvent } from "@rentcar/events";
-import type { MyReservation, Prisma, Reservation } from "./generated/prisma/client.ts";
+import { createEvent, outboxInsertSql, type DomainEvent } from "@rentcar/events";
+import type { Prisma, Reservation } from "./generated/prisma/client.ts";
+import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -46,41 +47,162 @@ export interface ProjectionChange {
   rentalStatus?: string;
 }
 
+/** Reservation columns a projected write may change together with the view (set only when they differ). */
+export type ReservationPatch = Partial<Pick<Reservation, "status" | "paymentId" | "paidAt" | "pickedUpAt" | "cancellationReason">>;
+
+/** What {@link project} does besides advancing the view. */
+export interface ProjectOptions {
+  /** Statuses the event or write reports (only ever advance the row). */
+  change?: ProjectionChange;
+  /**
+   * Changes to the reservation itself, decided on its locked, current row (return only what
+   * differs, or null): written in the same statement as the view, so an event costs one
+   * locking read and one write.
+   */
+  patch?(reservation: Reservation): ReservationPatch | null;
+  /** Deletes this outbox event if it is still unpublished (a background step that is no longer needed). */
+  withdrawEventId?: string;
+  /**
+   * False when the view row most likely does not exist yet (the reservation's first version):
+   * skips the read that locks an existing row and goes straight to locking the reservation.
+   */
+  viewExists?: boolean;
+}
+
+/** The view row's fields that a version changes. */
+export interface ViewRow {
+  status: string;
+  paymentStatus: string | null;
+  rentalStatus: string | null;
+  cancellationReason: string | null;
+  version: number;
+}
+
+/** Result of {@link project}: the reservation as now written, and the view version written (null when the view did not change). */
+export interface Projected {
+  reservation: Reservation;
+  view: (ViewRow & { updatedAt: Date }) | null;
+}
+
+const VIEW_COLUMNS = `m.status AS "viewStatus", m.payment_status AS "viewPaymentStatus", m.rental_status AS "viewRentalStatus",
+  m.cancellation_reason AS "viewCancellationReason", m.version AS "viewVersion"`;
+
+type LockedRow = Reservation & { viewStatus: string | null; viewPaymentStatus: string | null; viewRentalStatus: string | null; viewCancellationReason: string | null; viewVersion: number | null };
+
 /**
- * Applies a change to the "my reservations" row inside the caller's transaction: the row
- * is locked, statuses only advance, and only a real change bumps `version` and emits
- * MyReservationChanged (through the outbox, so it is broadcast after commit). Applying
- * the same change twice has one effect.
- * @returns the new row, or null when nothing changed (or the reservation is unknown).
+ * Locks the reservation row and reads its view row as committed after that lock.
+ *
+ * Locking protocol: whoever writes `my_reservation` first locks the `reservation` row (and
+ * then the view row), so the writers of one reservation's view are serialised and each
+ * reads the version its predecessor committed. With a view row, one statement locks both
+ * (rows locked FOR UPDATE are re-read at their latest committed version). Without one, the
+ * join returns nothing and locks nothing: the reservation is then locked alone and the view
+ * read in a new statement, i.e. with a snapshot taken after the lock, so a first version
+ * written concurrently is seen, never written twice.
+ * @returns null when the reservation does not exist.
  */
-export async function project(tx: Tx, reservationId: string, change: ProjectionChange = {}): Promise<MyReservation | null> {
-  const reservation = await tx.reservation.findUnique({ where: { id: reservationId } });
+async function lockForProjection(tx: Tx, reservationId: string, viewExists: boolean): Promise<{ reservation: Reservation; view: ViewRow | null } | null> {
+  if (viewExists) {
+    const [row] = await tx.$queryRawUnsafe<LockedRow[]>(
+      `SELECT ${RESERVATION_COLUMNS}, ${VIEW_COLUMNS} FROM reservation r JOIN my_reservation m ON m.reservation_id = r.id
+        WHERE r.id = $1::uuid FOR NO KEY UPDATE OF r, m`, reservationId);
+    if (row) {
+      const { viewStatus, viewPaymentStatus, viewRentalStatus, viewCancellationReason, viewVersion, ...reservation } = row;
+      return {
+        reservation,
+        view: { status: viewStatus!, paymentStatus: viewPaymentStatus, rentalStatus: viewRentalStatus, cancellationReason: viewCancellationReason, version: viewVersion! },
+      };
+    }
+  }
+  const [reservation] = await tx.$queryRawUnsafe<Reservation[]>(
+    `SELECT ${RESERVATION_COLUMNS} FROM reservation r WHERE r.id = $1::uuid FOR NO KEY UPDATE`, reservationId);
   if (!reservation) return null;
-  const [row] = await tx.$queryRawUnsafe<{ payment_status: string | null; rental_status: string | null; status: string; cancellation_reason: string | null; version: number }[]>(
-    `SELECT status, payment_status, rental_status, cancellation_reason, version FROM my_reservation WHERE reservation_id = $1::uuid FOR UPDATE`,
-    reservationId,
-  );
+  const [view] = await tx.$queryRawUnsafe<ViewRow[]>(
+    `SELECT status, payment_status AS "paymentStatus", rental_status AS "rentalStatus", cancellation_reason AS "cancellationReason", version
+       FROM my_reservation WHERE reservation_id = $1::uuid`, reservationId);
+  return { reservation, view: view ?? null };
+}
+
+/** The next view row of `reservation`, or null when `current` already says the same. */
+function nextView(reservation: Reservation, current: ViewRow | null, change: ProjectionChange): ViewRow | null {
   const { paymentStatus, rentalStatus } = impliedStatuses(reservation.status,
-    advance(row?.payment_status ?? null, change.paymentStatus, PAYMENT_RANK),
-    advance(row?.rental_status ?? null, change.rentalStatus, RENTAL_RANK));
+    advance(current?.paymentStatus ?? null, change.paymentStatus, PAYMENT_RANK),
+    advance(current?.rentalStatus ?? null, change.rentalStatus, RENTAL_RANK));
   const status = overallStatus(reservation.status, paymentStatus, rentalStatus);
   const cancellationReason = status === "CANCELLED" ? (reservation.cancellationReason ?? null) : null;
-  if (row && row.status === status && row.payment_status === paymentStatus && row.rental_status === rentalStatus
-    && row.cancellation_reason === cancellationReason) return null;
-  const fields = { status, paymentStatus, rentalStatus, cancellationReason, version: (row?.version ?? 0) + 1, updatedAt: new Date() };
-  const updated = await tx.myReservation.upsert({
-    where: { reservationId },
-    create: { reservationId, customerId: reservation.customerId, carId: reservation.carId, createdAt: reservation.createdAt, ...fields },
-    update: fields,
+  if (current && current.status === status && current.paymentStatus === paymentStatus && current.rentalStatus === rentalStatus
+    && current.cancellationReason === cancellationReason) return null;
+  return { status, paymentStatus, rentalStatus, cancellationReason, version: (current?.version ?? 0) + 1 };
+}
+
+/** `patch` without the fields that already have that value (null when nothing is left). */
+function effectivePatch(reservation: Reservation, patch: ReservationPatch | null | undefined): ReservationPatch | null {
+  if (!patch) return null;
+  const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b);
+  const entries = Object.entries(patch).filter(([key, value]) => value !== undefined && !same(reservation[key as keyof Reservation], value));
+  return entries.length > 0 ? Object.fromEntries(entries) as ReservationPatch : null;
+}
+
+/** `SET` assignments of a reservation patch (typed casts per column). */
+function patchAssignments(patch: ReservationPatch, bind: Statement["bind"]): string[] {
+  const sets: string[] = [];
+  if (patch.status !== undefined) sets.push(`status = ${bind(patch.status)}::"ReservationStatus"`);
+  if (patch.cancellationReason !== undefined) sets.push(`cancellation_reason = ${bind(patch.cancellationReason)}::"CancellationReason"`);
+  if (patch.paymentId !== undefined) sets.push(`payment_id = ${bind(patch.paymentId)}::uuid`);
+  if (patch.paidAt !== undefined) sets.push(`paid_at = ${bind(iso(patch.paidAt))}::timestamptz`);
+  if (patch.pickedUpAt !== undefined) sets.push(`picked_up_at = ${bind(iso(patch.pickedUpAt))}::timestamptz`);
+  return sets;
+}
+
+/**
+ * Applies a write or an event to one reservation and its "my reservations" row, inside the
+ * caller's transaction: the reservation is locked (see the locking protocol above), the
+ * optional `patch` is applied to it, the view's statuses only advance, and only a real
+ * change bumps `version` and emits MyReservationChanged (through the outbox, so it is
+ * broadcast after commit). Everything is written in one statement. Applying the same change
+ * twice has one effect.
+ * @returns the reservation and the view version written; null when the reservation is unknown.
+ */
+export async function project(tx: Tx, reservationId: string, options: ProjectOptions = {}): Promise<Projected | null> {
+  const locked = await lockForProjection(tx, reservationId, options.viewExists ?? true);
+  if (!locked) return null;
+  const patch = effectivePatch(locked.reservation, options.patch?.(locked.reservation));
+  const now = new Date();
+  const reservation: Reservation = patch ? { ...locked.reservation, ...patch, updatedAt: now } : locked.reservation;
+  const view = nextView(reservation, locked.view, options.change ?? {});
+  const statement = new Statement();
+  const { bind } = statement;
+  const writes: string[] = [];
+  if (patch) {
+    writes.push(`UPDATE reservation SET ${patchAssignments(patch, bind).join(", ")}, updated_at = ${bind(iso(now))}::timestamptz
+      WHERE id = ${bind(reservationId)}::uuid`);
+  }
+  if (options.withdrawEventId) {
+    writes.push(`DELETE FROM outbox_event WHERE id = ${bind(options.withdrawEventId)}::uuid AND published_at IS NULL`);
+  }
+  if (view) {
+    writes.push(`INSERT INTO my_reservation (reservation_id, customer_id, car_id, status, payment_status, rental_status, cancellation_reason, version, created_at, updated_at)
+      VALUES (${bind(reservationId)}::uuid, ${bind(reservation.customerId)}, ${bind(reservation.carId)}, ${bind(view.status)}, ${bind(view.paymentStatus)},
+        ${bind(view.rentalStatus)}, ${bind(view.cancellationReason)}, ${bind(view.version)}::int, ${bind(iso(reservation.createdAt))}::timestamptz, ${bind(iso(now))}::timestamptz)
+      ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, payment_status = EXCLUDED.payment_status,
+        rental_status = EXCLUDED.rental_status, cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`);
+    writes.push(outboxInsertSql(bind, [viewChanged(reservation, view, now)]));
+  }
+  if (writes.length > 0) {
+    // Data-modifying WITH clauses all run, to completion, whether or not the final SELECT reads them.
+    await tx.$executeRawUnsafe(`WITH ${writes.map((sql, i) => `w${i} AS (${sql})`).join(",\n")} SELECT 1`, ...statement.values);
+  }
+  return { reservation, view: view ? { ...view, updatedAt: now } : null };
+}
+
+function viewChanged(reservation: Reservation, view: ViewRow, updatedAt: Date): DomainEvent<"MyReservationChanged"> {
+  return createEvent("MyReservationChanged", { reservationId: reservation.id, customerId: reservation.customerId }, {
+    carId: reservation.carId,
+    status: view.status,
+    paymentStatus: view.paymentStatus,
+    rentalStatus: view.rentalStatus,
+    cancellationReason: view.cancellationReason,
+    version: view.version,
+    updatedAt: updatedAt.toISOString(),
   });
-  await appendToOutbox(tx, createEvent("MyReservationChanged", { reservationId, customerId: reservation.customerId }, {
-    carId: updated.carId,
-    status: updated.status,
-    paymentStatus: updated.paymentStatus,
-    rentalStatus: updated.rentalStatus,
-    cancellationReason: updated.cancellationReason,
-    version: updated.version,
-    updatedAt: updated.updatedAt.toISOString(),
-  }));
-  return updated;
 }

@@ -1,10 +1,12 @@
-import { appendToOutbox, createEvent } from "@rentcar/events";
+import { randomUUID } from "node:crypto";
+import { appendToOutbox, createEvent, outboxInsertSql } from "@rentcar/events";
 import { conflict, isUuid, limitExceeded, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
 import type { CancellationReason, Prisma, PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
 import { project } from "./my-reservations.ts";
 import { priceOf, validatePeriod, type PeriodLimits } from "./rental-period.ts";
+import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
 /** Statuses that hold the car for the period (must match the `reservation_no_overlap` constraint). */
 export const ACTIVE_STATUSES = ["RESERVED", "PAYMENT_DELAYED"] as const;
@@ -39,8 +41,10 @@ export interface ReservationDeps {
  * inserts the reservation together with a PaymentRegistrationRequested outbox event in
  * one transaction (the exclusion constraint rejects overlaps atomically, also under
  * concurrent calls). It then registers the payment synchronously through the circuit
- * breaker and, on success, withdraws the still-unpublished event; when that fails (payment slow, down, or breaker open) the reservation is still
- * accepted as PAYMENT_DELAYED and the outbox event registers the payment in the
+ * breaker and, on success, records the payment id, withdraws the still-unpublished event and
+ * writes the read model's first version (RESERVED, payment REQUESTED) in a second
+ * transaction; when registration fails (payment slow, down, or breaker open) the reservation
+ * is still accepted as PAYMENT_DELAYED and the outbox event registers the payment in the
  * background, which turns it RESERVED. Nothing is lost if this process dies at any point.
  * With an `Idempotency-Key` (`ctx.idempotencyKey`) the key is claimed in the insert's
  * transaction: a retry returns the same reservation (current state), even after a crash.
@@ -75,20 +79,23 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   // From here on the reservation is committed: a failure must not turn into an error
   // answer for a reservation that exists. The PaymentRegistrationRequested event still in
   // the outbox records the payment in the background (registration is idempotent).
+  let recorded: Reservation;
   try {
-    await deps.db.$transaction(async (tx) => {
-      await tx.reservation.updateMany({ where: { id: reservation.id, paymentId: null }, data: { paymentId } });
-      // The background registration is no longer needed; if the relay already took it, it is a no-op downstream.
-      await tx.outboxEvent.deleteMany({ where: { id: registrationEventId, publishedAt: null } });
-      await project(tx, reservation.id, { paymentStatus: "REQUESTED" });
-    });
+    // The view's first version: the payment is registered, so it already says REQUESTED. The
+    // background registration is withdrawn; if the relay already took it, it is a no-op downstream.
+    recorded = await deps.db.$transaction(async (tx) => (await project(tx, reservation.id, {
+      viewExists: false,
+      change: { paymentStatus: "REQUESTED" },
+      patch: (r) => (r.paymentId ? null : { paymentId }),
+      withdrawEventId: registrationEventId,
+    }))?.reservation ?? { ...reservation, paymentId });
   } catch (error) {
     log.warn({ paymentId, reason: (error as Error).message }, "payment registered but not recorded yet; the outbox event records it in the background");
     return reservation;
   }
   deps.published();
   log.info({ paymentId }, "payment registered");
-  return { ...reservation, paymentId };
+  return recorded;
 }
 
 /**
@@ -99,16 +106,13 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
  */
 async function markPaymentDelayed(deps: ReservationDeps, reservation: Reservation, log: RequestContext["log"], reason: string): Promise<Reservation> {
   try {
-    await deps.db.$transaction(async (tx) => {
-      await tx.reservation.updateMany({
-        where: { id: reservation.id, status: "RESERVED", paymentId: null },
-        data: { status: "PAYMENT_DELAYED" },
-      });
-      await project(tx, reservation.id);
-    });
+    const projected = await deps.db.$transaction((tx) => project(tx, reservation.id, {
+      viewExists: false,
+      patch: (r) => (r.status === "RESERVED" && !r.paymentId ? { status: "PAYMENT_DELAYED" } : null),
+    }));
     deps.published();
     log.warn({ reason }, "payment registration delayed; it will be retried in the background");
-    return await deps.db.reservation.findUniqueOrThrow({ where: { id: reservation.id } });
+    return projected?.reservation ?? reservation;
   } catch (error) {
     log.warn({ reason, markFailed: (error as Error).message }, "payment registration delayed and not yet marked; the outbox event registers it in the background");
     return reservation;
@@ -124,30 +128,45 @@ interface InsertedReservation {
 /**
  * Validates, prices and inserts the reservation with its PaymentRegistrationRequested outbox
  * event in one transaction, which also claims the idempotency key (a replay skips all of it).
+ * Two statements: the rate lookup with the customer's hold lock, then the hold count, the
+ * insert and its event together (the count runs after the lock, in a snapshot that sees
+ * every hold committed before it). The read model's first version is written once the
+ * payment is registered (reserveCar) or known to be delayed (markPaymentDelayed).
  */
-async function insertReservation(deps: ReservationDeps, request: IdempotentRequest, input: ReserveCarInput): Promise<IdempotentOutcome<InsertedReservation>> {
+async function insertReservation(deps: ReservationDeps, request: Omit<IdempotentRequest, "resultId">, input: ReserveCarInput): Promise<IdempotentOutcome<InsertedReservation>> {
+  const id = randomUUID();
   try {
-    return await deps.idempotency.run(deps.db, request, async (tx) => {
+    return await deps.idempotency.run(deps.db, { ...request, resultId: id }, async (tx) => {
       const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
-      const rate = await tx.carRate.findUnique({ where: { carId: input.carId } });
-      if (!rate?.active) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
-      await assertUnpaidHoldAvailable(tx, request.customerId, deps.holds.maxUnpaidHolds);
-      const reservation = await tx.reservation.create({
-        data: {
-          customerId: request.customerId,
-          carId: input.carId,
-          pickupAt: period.pickupAt,
-          returnAt: period.returnAt,
-          amount: priceOf(rate.dailyRate, period),
-          status: "RESERVED",
-          holdExpiresAt: new Date(Date.now() + deps.holds.unpaidHoldSeconds * 1000),
-        },
-      });
-      const event = createEvent("PaymentRegistrationRequested",
-        { reservationId: reservation.id, customerId: reservation.customerId },
-        { amount: reservation.amount, carId: reservation.carId, expiresAt: reservation.holdExpiresAt!.toISOString() });
-      await appendToOutbox(tx, event);
-      await project(tx, reservation.id);
+      const dailyRate = await rateUnderHoldLock(tx, input.carId, request.customerId);
+      if (dailyRate === null) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
+      const createdAt = new Date();
+      const holdExpiresAt = new Date(createdAt.getTime() + deps.holds.unpaidHoldSeconds * 1000);
+      const amount = priceOf(dailyRate, period);
+      const event = createEvent("PaymentRegistrationRequested", { reservationId: id, customerId: request.customerId },
+        { amount, carId: input.carId, expiresAt: holdExpiresAt.toISOString() });
+      const statement = new Statement();
+      const { bind } = statement;
+      const [row] = await tx.$queryRawUnsafe<(Reservation & { held: number })[]>(
+        `WITH held AS (
+           SELECT count(*)::int AS n FROM reservation
+            WHERE customer_id = ${bind(request.customerId)} AND status::text = ANY(${bind([...ACTIVE_STATUSES])}::text[])
+              AND paid_at IS NULL AND picked_up_at IS NULL),
+         created AS (
+           INSERT INTO reservation AS r (id, customer_id, car_id, pickup_at, return_at, amount, status, hold_expires_at, created_at, updated_at)
+           SELECT ${bind(id)}::uuid, ${bind(request.customerId)}, ${bind(input.carId)}, ${bind(iso(period.pickupAt))}::timestamptz,
+             ${bind(iso(period.returnAt))}::timestamptz, ${bind(amount)}::int, 'RESERVED', ${bind(iso(holdExpiresAt))}::timestamptz,
+             ${bind(iso(createdAt))}::timestamptz, ${bind(iso(createdAt))}::timestamptz
+            WHERE (SELECT n FROM held) < ${bind(deps.holds.maxUnpaidHolds)}::int
+           RETURNING ${RESERVATION_COLUMNS}),
+         event AS (${outboxInsertSql(bind, [event], "EXISTS (SELECT 1 FROM created)")})
+         SELECT created.*, held.n AS held FROM held LEFT JOIN created ON true`,
+        ...statement.values);
+      if (!row?.id) {
+        const max = deps.holds.maxUnpaidHolds;
+        throw limitExceeded(`you already hold ${row?.held ?? max} unpaid reservations (at most ${max}); pay or cancel one first`, { limit: max, field: "MAX_UNPAID_HOLDS" });
+      }
+      const { held: _, ...reservation } = row;
       return { reservation, registrationEventId: event.eventId, days: period.days };
     }, ({ reservation }) => reservation.id);
   } catch (error) {
@@ -161,19 +180,16 @@ async function insertReservation(deps: ReservationDeps, request: IdempotentReque
 }
 
 /**
- * Refuses a new hold when the customer already holds `max` unpaid reservations (active, not
- * paid, not picked up). A transaction-scoped advisory lock per customer serialises this
- * check-then-insert, so concurrent reserveCar calls of one customer cannot all pass it.
- * @throws LIMIT_EXCEEDED (MAX_UNPAID_HOLDS).
+ * The car's daily rate (null when it is unknown or inactive), read in the statement that
+ * takes the customer's transaction-scoped hold lock: concurrent reserveCar calls of one
+ * customer are serialised from here to commit, so the MAX_UNPAID_HOLDS check-then-insert
+ * that follows cannot be passed by all of them.
  */
-async function assertUnpaidHoldAvailable(tx: Prisma.TransactionClient, customerId: string, max: number): Promise<void> {
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended('unpaid-holds:' || $1, 0))`, customerId);
-  const held = await tx.reservation.count({
-    where: { customerId, status: { in: [...ACTIVE_STATUSES] }, paidAt: null, pickedUpAt: null },
-  });
-  if (held >= max) {
-    throw limitExceeded(`you already hold ${held} unpaid reservations (at most ${max}); pay or cancel one first`, { limit: max, field: "MAX_UNPAID_HOLDS" });
-  }
+async function rateUnderHoldLock(tx: Prisma.TransactionClient, carId: string, customerId: string): Promise<number | null> {
+  const [row] = await tx.$queryRawUnsafe<{ dailyRate: number | null }[]>(
+    `SELECT (SELECT daily_rate FROM car_rate WHERE car_id = $1 AND active) AS "dailyRate"
+       FROM pg_advisory_xact_lock(hashtextextended('unpaid-holds:' || $2, 0)) AS hold_lock`, carId, customerId);
+  return row?.dailyRate ?? null;
 }
 
 /**
