@@ -9,7 +9,7 @@ import type { SqlClient, TransactionalClient } from "./sql-client.ts";
 export interface EventBusOptions<Tx extends SqlClient> {
   /** The subgraph: its queue is `<name>-events`. */
   name: ConsumerName;
-  db: TransactionalClient<Tx>;
+  db: TransactionalClient<Tx> & SqlClient;
   handlers: EventHandlers<Tx>;
   redisUrl: string;
   /** BullMQ key prefix (`QUEUE_PREFIX`); tests use a unique one. */
@@ -19,6 +19,8 @@ export interface EventBusOptions<Tx extends SqlClient> {
   lockDurationMs?: number;
   /** Retention of the customer change log in ms (`CHANGE_LOG_RETENTION`); only the reservation subgraph writes to it. */
   changeLogRetentionMs?: number;
+  /** How long published outbox rows are kept, in ms (`OUTBOX_RETENTION`, default 1 h). */
+  outboxRetentionMs?: number;
 }
 
 /** A subgraph's side of the event flow: its outbox relay and its idempotent consumer. */
@@ -37,7 +39,7 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
   for (const connection of [producer, workerRedis]) connection.on("error", () => {}); // logged by relay/worker
   const publisher = createPublisher(producer, options.prefix,
     options.changeLogRetentionMs ? { changeLogRetentionMs: options.changeLogRetentionMs } : {});
-  const relay = startOutboxRelay({ db: options.db, publisher, log });
+  const relay = startOutboxRelay({ db: options.db, publisher, log, ...(options.outboxRetentionMs ? { retentionMs: options.outboxRetentionMs } : {}) });
   const consumer = startConsumer({
     consumer: options.name,
     db: options.db,

@@ -1,3 +1,4 @@
+import { startPeriodicTask } from "@rentcar/platform";
 import type { Logger } from "pino";
 import type { DomainEvent } from "./contracts.ts";
 import type { EventPublisher } from "./publisher.ts";
@@ -5,14 +6,21 @@ import { BROADCASTS } from "./routing.ts";
 import type { SqlClient, TransactionalClient } from "./sql-client.ts";
 
 export interface OutboxRelayOptions<Tx extends SqlClient> {
-  db: TransactionalClient<Tx>;
+  db: TransactionalClient<Tx> & SqlClient;
   publisher: EventPublisher;
   log: Logger;
   /** Rows per round (default 100). */
   batchSize?: number;
   /** Idle poll interval in ms (default 200); `kick()` skips the wait after a local commit. */
   pollIntervalMs?: number;
+  /** How long published rows are kept, in ms (`OUTBOX_RETENTION`, default 1 h); then {@link pruneOutbox} deletes them. */
+  retentionMs?: number;
+  /** Pause between two prunes, in ms (default 60 s). */
+  pruneIntervalMs?: number;
 }
+
+/** Default `OUTBOX_RETENTION`: published rows are kept 1 h (for operators and tests to inspect), then deleted. */
+export const DEFAULT_OUTBOX_RETENTION_MS = 3_600_000;
 
 export interface OutboxRelay {
   /** Publishes soon instead of at the next poll (call after committing events). */
@@ -38,39 +46,74 @@ const CHANGE_LANE_LOCK = 7_310_224_010;
 
 /**
  * Publishes one batch of pending outbox rows of `lane` and marks them sent, in one
- * transaction; a failed publish rolls back the marks, leaving the rows pending for the
- * next round.
+ * transaction of three statements (BEGIN, one UPDATE ... RETURNING that picks, locks and
+ * marks the batch, COMMIT); a failed publish rolls back the marks, leaving the rows
+ * pending for the next round. The pick uses the partial index of pending rows
+ * (`outbox_event_pending_seq_idx`), so a round costs O(pending), however many sent rows
+ * are still kept. The change lane takes its advisory lock in the same statement (an
+ * InitPlan evaluated once): a relay that does not get it sees no rows. A row another relay
+ * published meanwhile is re-checked at its latest version by the UPDATE and skipped.
  * @returns the number of events published (0 when another replica holds the change lane).
  */
 export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx>, publisher: EventPublisher, batchSize = 100, lane: OutboxLane = "saga"): Promise<number> {
   const types = [...BROADCASTS];
   return db.$transaction(async (tx) => {
-    if (lane === "changes") {
-      const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock($1::bigint) AS locked`, CHANGE_LANE_LOCK);
-      if (!lock?.locked) return 0;
-    }
-    const rows = await tx.$queryRawUnsafe<{ id: string; payload: DomainEvent }[]>(
-      `SELECT id, payload FROM outbox_event WHERE published_at IS NULL AND ${lane === "changes" ? "type = ANY($2::text[])" : "NOT (type = ANY($2::text[]))"}
-       ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      batchSize, types,
+    const rows = await tx.$queryRawUnsafe<{ seq: bigint | number | string; payload: DomainEvent }[]>(
+      `UPDATE outbox_event SET published_at = now() WHERE id IN (
+         SELECT id FROM outbox_event
+          WHERE published_at IS NULL AND ${lane === "changes" ? "type = ANY($2::text[]) AND (SELECT pg_try_advisory_xact_lock($3::bigint))" : "NOT (type = ANY($2::text[]))"}
+          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING seq::text AS seq, payload`,
+      batchSize, types, ...(lane === "changes" ? [CHANGE_LANE_LOCK] : []),
     );
     if (rows.length === 0) return 0;
+    // RETURNING has no order: publish in outbox order (the change lane relies on it).
+    rows.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
     await publisher.publish(rows.map((r) => r.payload));
-    await tx.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() WHERE id = ANY($1::uuid[])`, rows.map((r) => r.id));
     return rows.length;
   }, { maxWait: 5_000, timeout: 15_000 });
+}
+
+/**
+ * Deletes published outbox rows older than `retentionMs`, in batches of `batchSize`
+ * (short statements). Pending rows are never deleted. Without it the table (and the
+ * relay's index scans on a PostgreSQL without autovacuum) would grow with every event.
+ * @returns how many rows were deleted.
+ */
+export async function pruneOutbox(db: SqlClient, retentionMs: number, batchSize = 1_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRawUnsafe(
+      `DELETE FROM outbox_event WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM outbox_event WHERE published_at < now() - make_interval(secs => $1) LIMIT $2))`,
+      retentionMs / 1000, batchSize,
+    );
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
 }
 
 /**
  * Runs one relay loop per lane until stopped: a full batch is followed at once by the
  * next, an empty one waits `pollIntervalMs` (or a `kick()`); failures (Redis or the
  * database down) are logged once and retried with backoff up to 5 s. Events are never dropped.
+ * Published rows are pruned after `retentionMs` (every `pruneIntervalMs`).
  */
 export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>): OutboxRelay {
   const lanes = OUTBOX_LANES.map((lane) => startLane(options, lane));
+  const retentionMs = options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS;
+  const pruner = startPeriodicTask({
+    name: "outbox-pruner",
+    intervalMs: options.pruneIntervalMs ?? 60_000,
+    log: options.log,
+    run: async () => {
+      const deleted = await pruneOutbox(options.db, retentionMs);
+      if (deleted > 0) options.log.debug({ deleted }, "published outbox rows pruned");
+    },
+  });
   return {
     kick: () => { for (const lane of lanes) lane.kick(); },
-    stop: async () => { await Promise.all(lanes.map((lane) => lane.stop())); },
+    stop: async () => { await Promise.all([...lanes.map((lane) => lane.stop()), pruner.close()]); },
   };
 }
 

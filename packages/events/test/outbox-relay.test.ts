@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEvent, type DomainEvent } from "../src/contracts.ts";
 import { appendToOutbox, pendingOutboxCount } from "../src/outbox.ts";
-import { relayOnce } from "../src/outbox-relay.ts";
+import { pruneOutbox, relayOnce } from "../src/outbox-relay.ts";
 import type { EventPublisher } from "../src/publisher.ts";
 import { pgClient } from "./pg-client.ts";
 
@@ -53,5 +53,46 @@ describe("outbox relay", () => {
     const counts = await Promise.all([relayOnce(db, slow, 10), relayOnce(db, slow, 10), relayOnce(db, slow, 10)]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(30);
     expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("relays the change lane one relay at a time, in outbox order, each change once", async () => {
+    const db = pgClient(pool);
+    const change = (version: number) => createEvent("MyReservationChanged", { reservationId: randomUUID(), customerId: "carol" },
+      { carId: "car-001", status: "RESERVED", paymentStatus: null, rentalStatus: null, version, updatedAt: new Date().toISOString() });
+    const changes = Array.from({ length: 25 }, (_, i) => change(i + 1));
+    for (const c of changes) await appendToOutbox(db, c);
+    const seen: string[] = [];
+    const record: EventPublisher = { publish: async (batch) => { seen.push(...batch.map((e) => e.eventId)); }, close: async () => {} };
+    // While one relay holds the lane (inside its publish), a second one gets nothing, not the next batch.
+    let second: number | undefined;
+    const holding: EventPublisher = {
+      publish: async (batch) => {
+        second = await relayOnce(db, record, 10, "changes");
+        seen.push(...batch.map((e) => e.eventId));
+      },
+      close: async () => {},
+    };
+    expect(await relayOnce(db, holding, 10, "changes")).toBe(10);
+    expect(second).toBe(0);
+    expect(await relayOnce(db, record, 10, "changes")).toBe(10);
+    expect(await relayOnce(db, record, 10, "changes")).toBe(5);
+    expect(await relayOnce(db, record, 10, "changes")).toBe(0);
+    expect(seen).toEqual(changes.map((c) => c.eventId));
+  });
+
+  it("prunes published rows older than the retention, never pending ones", async () => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const [old, recent, pending] = [event(), event(), event()];
+    await appendToOutbox(db, old, recent, pending);
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() - interval '2 hours', created_at = now() - interval '2 hours' WHERE id = $1::uuid`, old.eventId);
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() WHERE id = $1::uuid`, recent.eventId);
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET created_at = now() - interval '2 hours' WHERE id = $1::uuid`, pending.eventId);
+    expect(await pruneOutbox(db, 3_600_000, 1)).toBe(1);
+    const left = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM outbox_event ORDER BY seq`);
+    expect(left.map((r) => r.id)).toEqual([recent.eventId, pending.eventId]);
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() - interval '3 hours' WHERE id = $1::uuid`, recent.eventId);
+    expect(await pruneOutbox(db, 3_600_000, 1)).toBe(1);
+    expect(await pendingOutboxCount(db)).toBe(1);
   });
 });

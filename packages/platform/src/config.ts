@@ -56,6 +56,11 @@ export const baseEnvSchema = z.object({
    * cursor gets CURSOR_EXPIRED. Default 24h.
    */
   CHANGE_LOG_RETENTION: durationMsSchema("24h"),
+  /**
+   * How long a subgraph keeps outbox rows after publishing them (for inspection), before its
+   * relay deletes them; pending rows are never deleted. Default 1h.
+   */
+  OUTBOX_RETENTION: durationMsSchema("1h"),
   /** HS256 secret of the internal token the router (and services) sign for subgraph calls. */
   INTERNAL_SECRET: z.string().min(16, "must be at least 16 characters").default(LOCAL_INTERNAL_SECRET),
   /** How long in-flight requests may take to finish after SIGTERM, in ms. */

@@ -40,6 +40,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
     startWorkers: (log) => {
       bus = startEventBus({
         name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+        outboxRetentionMs: env.OUTBOX_RETENTION,
       });
       return closeAll([
         startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),

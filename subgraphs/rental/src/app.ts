@@ -49,6 +49,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
     startWorkers: (log) => (bus = startEventBus({
       name: "rental", db, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+      outboxRetentionMs: env.OUTBOX_RETENTION,
     })),
   });
 }

@@ -58,6 +58,8 @@ export async function rebuildProjection(db: PrismaClient, sources: RebuildSource
       const rentalStatus = rentals.get(reservation.id) ?? null;
       const status = overallStatus(reservation.status, paymentStatus, rentalStatus);
       const wrote = await db.$transaction(async (tx) => {
+        // The view's locking protocol (my-reservations.ts): the reservation row first, then read the view.
+        await tx.$queryRawUnsafe(`SELECT 1 FROM reservation WHERE id = $1::uuid FOR NO KEY UPDATE`, reservation.id);
         const row = await tx.myReservation.findUnique({ where: { reservationId: reservation.id } });
         const cancellationReason = status === "CANCELLED" ? (reservation.cancellationReason ?? null) : null;
         if (row && row.status === status && row.paymentStatus === paymentStatus && row.rentalStatus === rentalStatus
