@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { startConsumer, type Consumer, type EventHandlers } from "./consumer.ts";
-import { startOutboxRelay, type OutboxRelay } from "./outbox-relay.ts";
+import { OUTBOX_LANES, startOutboxRelay, type OutboxRelay } from "./outbox-relay.ts";
 import { createPublisher } from "./publisher.ts";
 import { producerConnection, workerConnection } from "./redis-connection.ts";
 import type { ConsumerName } from "./routing.ts";
@@ -21,6 +21,14 @@ export interface EventBusOptions<Tx extends SqlClient> {
   changeLogRetentionMs?: number;
   /** How long published outbox rows are kept, in ms (`OUTBOX_RETENTION`, default 1 h). */
   outboxRetentionMs?: number;
+  /**
+   * Whether this subgraph's outbox holds BROADCASTS (MyReservationChanged; only reservation's
+   * does). Default true; false skips the relay's change lane, whose empty polls and kicks
+   * otherwise cost a transaction (4 statements) each.
+   */
+  broadcasts?: boolean;
+  /** Event jobs applied at once by this process (`EVENT_CONCURRENCY`); see {@link ConsumerOptions.concurrency}. */
+  concurrency?: number;
 }
 
 /** A subgraph's side of the event flow: its outbox relay and its idempotent consumer. */
@@ -39,7 +47,10 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
   for (const connection of [producer, workerRedis]) connection.on("error", () => {}); // logged by relay/worker
   const publisher = createPublisher(producer, options.prefix,
     options.changeLogRetentionMs ? { changeLogRetentionMs: options.changeLogRetentionMs } : {});
-  const relay = startOutboxRelay({ db: options.db, publisher, log, ...(options.outboxRetentionMs ? { retentionMs: options.outboxRetentionMs } : {}) });
+  const relay = startOutboxRelay({
+    db: options.db, publisher, log, lanes: options.broadcasts === false ? ["saga"] : OUTBOX_LANES,
+    ...(options.outboxRetentionMs ? { retentionMs: options.outboxRetentionMs } : {}),
+  });
   const consumer = startConsumer({
     consumer: options.name,
     db: options.db,
@@ -51,6 +62,7 @@ export function startEventBus<Tx extends SqlClient>(options: EventBusOptions<Tx>
     // Events written by a handler go out at once instead of at the next poll.
     onApplied: () => relay.kick(),
     ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
   return {
     relay,

@@ -17,6 +17,11 @@ export interface OutboxRelayOptions<Tx extends SqlClient> {
   retentionMs?: number;
   /** Pause between two prunes, in ms (default 60 s). */
   pruneIntervalMs?: number;
+  /**
+   * Lanes to run (default both). A service whose outbox never holds BROADCASTS runs only
+   * `saga`: an idle change lane costs a transaction per poll and per kick.
+   */
+  lanes?: readonly OutboxLane[];
 }
 
 /** Default `OUTBOX_RETENTION`: published rows are kept 1 h (for operators and tests to inspect), then deleted. */
@@ -100,7 +105,7 @@ export async function pruneOutbox(db: SqlClient, retentionMs: number, batchSize 
  * Published rows are pruned after `retentionMs` (every `pruneIntervalMs`).
  */
 export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>): OutboxRelay {
-  const lanes = OUTBOX_LANES.map((lane) => startLane(options, lane));
+  const lanes = (options.lanes ?? OUTBOX_LANES).map((lane) => startLane(options, lane));
   const retentionMs = options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS;
   const pruner = startPeriodicTask({
     name: "outbox-pruner",

@@ -26,6 +26,12 @@ export function subgraphEnvSchema(name: string, defaultPort: number) {
     DATABASE_TX_MAX_WAIT_MS: z.coerce.number().int().positive().default(5_000),
     /** Longest a transaction may stay open, in ms (Prisma timeout); ours take milliseconds, this only stops a stuck one. */
     DATABASE_TX_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    /**
+     * Event jobs this process applies at once (BullMQ worker concurrency). Each holds a pool
+     * connection for its transaction, so keep it below DATABASE_POOL_MAX to leave
+     * connections for requests.
+     */
+    EVENT_CONCURRENCY: z.coerce.number().int().positive().default(4),
   });
 }
 

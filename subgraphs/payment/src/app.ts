@@ -41,6 +41,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
       bus = startEventBus({
         name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         outboxRetentionMs: env.OUTBOX_RETENTION,
+        concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
       });
       return closeAll([
         startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),

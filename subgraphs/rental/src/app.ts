@@ -50,6 +50,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     startWorkers: (log) => (bus = startEventBus({
       name: "rental", db, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
       outboxRetentionMs: env.OUTBOX_RETENTION,
+        concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
     })),
   });
 }
