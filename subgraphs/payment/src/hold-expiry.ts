@@ -16,23 +16,27 @@ interface DuePayment {
  * and a payReservation holding the row is never waited for: if it pays, the row is no longer
  * REQUESTED; if it has not, it finds the row expired (its own condition checks the deadline too).
  * The deadline is a column, so neither a restart nor a Redis outage loses it.
+ * A sweep with nothing due costs one read and no transaction (it runs every HOLD_EXPIRY_SWEEP_MS).
  * @returns how many payments expired.
  */
 export async function expireUnpaidPayments(db: PrismaClient, batchSize = 100, now = new Date()): Promise<number> {
+  const [due] = await db.$queryRawUnsafe<{ due: boolean }[]>(
+    `SELECT EXISTS (SELECT 1 FROM payment WHERE status = 'REQUESTED' AND expires_at <= $1::timestamptz) AS due`, now);
+  if (!due?.due) return 0;
   return db.$transaction(async (tx) => {
-    const due = await tx.$queryRawUnsafe<DuePayment[]>(
-      `SELECT id, reservation_id, customer_id, expires_at FROM payment
-       WHERE status = 'REQUESTED' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      now, batchSize,
+    // Claim and expire in one statement; updated_at is the real time (payReservation compares it with the deadline).
+    const expired = await tx.$queryRawUnsafe<DuePayment[]>(
+      `UPDATE payment SET status = 'CANCELLED', updated_at = $3::timestamptz
+       WHERE id IN (SELECT id FROM payment WHERE status = 'REQUESTED' AND expires_at <= $1::timestamptz
+                    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id, reservation_id, customer_id, expires_at`,
+      now, batchSize, new Date(),
     );
-    if (due.length === 0) return 0;
-    await tx.payment.updateMany({ where: { id: { in: due.map((p) => p.id) }, status: "REQUESTED" }, data: { status: "CANCELLED" } });
-    for (const payment of due) {
-      await appendToOutbox(tx, createEvent("PaymentExpired",
-        { reservationId: payment.reservation_id, customerId: payment.customer_id },
-        { paymentId: payment.id, expiredAt: payment.expires_at.toISOString() }));
-    }
-    return due.length;
+    if (expired.length === 0) return 0;
+    await appendToOutbox(tx, ...expired.map((payment) => createEvent("PaymentExpired",
+      { reservationId: payment.reservation_id, customerId: payment.customer_id },
+      { paymentId: payment.id, expiredAt: payment.expires_at.toISOString() })));
+    return expired.length;
   });
 }
 

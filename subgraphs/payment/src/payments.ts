@@ -1,7 +1,8 @@
-import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext } from "@rentcar/platform";
+import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext, type SqlClient } from "@rentcar/platform";
 import { appendToOutbox, createEvent } from "@rentcar/events";
-import type { Payment, Prisma, PrismaClient } from "./generated/prisma/client.ts";
+import type { Payment, PrismaClient } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
+import { insertRequestedPayment, markPaid, paymentById, paymentOfReservation } from "./payment-sql.ts";
 
 export interface RegisterPaymentInput {
   reservationId: string;
@@ -34,14 +35,8 @@ export async function registerPayment(db: PrismaClient, ctx: RequestContext, inp
  * status: a payment cancelled before it was registered stays CANCELLED).
  * @throws CONFLICT when the existing payment has other terms.
  */
-export async function upsertRequestedPayment(db: PrismaClient | Prisma.TransactionClient, input: RegisterPaymentInput): Promise<Payment> {
-  // INSERT ... ON CONFLICT DO NOTHING: the synchronous call and the background
-  // registration may race; unlike upsert this never fails (nor aborts a transaction).
-  await db.payment.createMany({
-    data: [{ reservationId: input.reservationId, customerId: input.customerId, amount: input.amount, carId: input.carId, expiresAt: input.expiresAt ?? null }],
-    skipDuplicates: true,
-  });
-  const payment = await db.payment.findUniqueOrThrow({ where: { reservationId: input.reservationId } });
+export async function upsertRequestedPayment(db: SqlClient, input: RegisterPaymentInput): Promise<Payment> {
+  const payment = await insertRequestedPayment(db, { ...input, expiresAt: input.expiresAt ?? null });
   if (payment.customerId !== input.customerId || payment.amount !== input.amount) {
     throw conflict(`reservation ${input.reservationId} already has a payment with other terms`, { reservationId: input.reservationId });
   }
@@ -73,27 +68,20 @@ export async function payReservation(db: PrismaClient, idempotency: Idempotency,
     input: { reservationId, cardNumber: input.cardNumber.replace(/[\s-]/g, "") },
   };
   const outcome = await idempotency.run(db, request, async (tx) => {
-    const payment = await tx.payment.findUnique({ where: { reservationId } });
-    if (!payment || payment.customerId !== customerId) {
-      throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
-    }
-    const carId = payment.carId;
-    if (!carId) throw new Error(`payment ${payment.id} has no carId: it predates car ids on payments`);
     // Paid only before the hold's deadline: this conditional update and the expiry sweep's
     // (hold-expiry.ts) change the same row, so a payment is PAID or expired, never both.
     const now = new Date();
-    const { count } = await tx.payment.updateMany({
-      where: { id: payment.id, status: "REQUESTED", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
-      data: { status: "PAID", cardLast4: last4, paidAt: now },
-    });
-    if (count === 1) {
-      await appendToOutbox(tx, createEvent("PaymentCompleted", payment, {
-        paymentId: payment.id,
-        amount: payment.amount,
-        carId,
-      }));
+    const paid = await markPaid(tx, { reservationId, customerId, cardLast4: last4, now });
+    if (paid) {
+      if (!paid.carId) throw new Error(`payment ${paid.id} has no carId: it predates car ids on payments`);
+      await appendToOutbox(tx, createEvent("PaymentCompleted", paid, { paymentId: paid.id, amount: paid.amount, carId: paid.carId }));
+      return { current: paid, paid: true };
     }
-    const current = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    // Nothing was paid: say why from the row as it is now.
+    const current = await paymentOfReservation(tx, reservationId);
+    if (!current || current.customerId !== customerId) {
+      throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
+    }
     if (current.expiresAt && current.expiresAt <= now && (current.status === "REQUESTED" || (current.status === "CANCELLED" && current.updatedAt >= current.expiresAt))) {
       throw conflict(`the unpaid hold of reservation ${reservationId} expired at ${current.expiresAt.toISOString()}; it is cancelled`, {
         reservationId,
@@ -107,9 +95,13 @@ export async function payReservation(db: PrismaClient, idempotency: Idempotency,
         status: current.status,
       });
     }
-    return { current, paid: count === 1 };
+    return { current, paid: false };
   }, ({ current }) => current.id);
-  if (outcome.replayed) return db.payment.findUniqueOrThrow({ where: { id: outcome.resultId } });
+  if (outcome.replayed) {
+    const replayed = await paymentById(db, outcome.resultId);
+    if (!replayed) throw new Error(`payment ${outcome.resultId} of a replayed Idempotency-Key is gone`);
+    return replayed;
+  }
   if (outcome.result.paid) log.info({ paymentId: outcome.result.current.id, amount: outcome.result.current.amount }, "payment paid");
   return outcome.result.current;
 }

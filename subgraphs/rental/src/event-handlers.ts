@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers } from "@rentcar/events";
 import type { Logger } from "@rentcar/platform";
 import type { Prisma } from "./generated/prisma/client.ts";
@@ -9,12 +10,16 @@ type Tx = Prisma.TransactionClient;
  * that already exists (also a CANCELLED tombstone left by an earlier cancellation) is kept.
  */
 async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
-  const existing = await tx.rental.findUnique({ where: { reservationId: event.reservationId } });
-  if (existing) return;
-  const rental = await tx.rental.create({
-    data: { reservationId: event.reservationId, customerId: event.customerId, carId: event.payload.carId, status: "READY" },
-  });
-  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.carId }));
+  // One statement instead of a read then a create: a rental that exists (or a tombstone) wins the conflict.
+  const [rental] = await tx.$queryRawUnsafe<{ id: string; car_id: string }[]>(
+    `INSERT INTO rental (id, reservation_id, customer_id, car_id, status, updated_at)
+     VALUES ($1::uuid, $2::uuid, $3, $4, 'READY', now())
+     ON CONFLICT (reservation_id) DO NOTHING
+     RETURNING id, car_id`,
+    randomUUID(), event.reservationId, event.customerId, event.payload.carId,
+  );
+  if (!rental) return;
+  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.car_id }));
 }
 
 /**
