@@ -15,5 +15,6 @@ export {
   parseSubgraphName,
 } from "./paths.ts";
 export { createPrismaAdapter, type PrismaAdapterOptions } from "./prisma-adapter.ts";
+export { createDatabasePool, createSqlClient, type DatabasePoolOptions, type SqlClientWithTransactions, type SqlStatements } from "./sql-pool.ts";
 export { diffDatamodels } from "./schema-diff.ts";
 export { loadSchemaEngine, withSchemaEngine, engineAdapterFor, type SchemaEngine } from "./schema-engine.ts";

@@ -36,12 +36,20 @@ export function subgraphEnvSchema(name: string, defaultPort: number) {
 }
 
 /**
- * Options for `createPrismaAdapter` from the environment: the pool size, and every
- * statement counted in `db_statements_total` on `/metrics` (statements per request are
- * what `npm run bench` reports).
+ * Pool options (`createDatabasePool` / `createPrismaAdapter` in @rentcar/db) from the
+ * environment: the pool size, the wait for a connection, DATABASE_TX_TIMEOUT_MS as the
+ * server-side limit on a transaction left idle, and every statement counted in
+ * `db_statements_total` on `/metrics` (statements per request are what `npm run bench` reports).
  */
-export function databasePoolOptions(env: SubgraphEnv, metrics: Pick<Metrics, "countStatement">): { max: number; connectionTimeoutMillis: number; onStatement(sql: string): void } {
-  return { max: env.DATABASE_POOL_MAX, connectionTimeoutMillis: env.DATABASE_POOL_TIMEOUT_MS, onStatement: metrics.countStatement };
+export function databasePoolOptions(env: SubgraphEnv, metrics: Pick<Metrics, "countStatement">): {
+  max: number; connectionTimeoutMillis: number; idleInTransactionTimeoutMillis: number; onStatement(sql: string): void;
+} {
+  return {
+    max: env.DATABASE_POOL_MAX,
+    connectionTimeoutMillis: env.DATABASE_POOL_TIMEOUT_MS,
+    idleInTransactionTimeoutMillis: env.DATABASE_TX_TIMEOUT_MS,
+    onStatement: metrics.countStatement,
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createPrismaAdapter } from "@rentcar/db";
+import { createDatabasePool, createPrismaAdapter, createSqlClient } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
 import { closeAll, crashAfterCommit, createIdempotency, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startIdempotencyPruner, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { PaymentContext } from "./context.ts";
@@ -25,7 +25,10 @@ export const PAYMENT_CALLERS: InternalAccessPolicy = {
 /** Starts the payment subgraph (`/graphql` on `env.PORT`), its outbox relay and its event consumer. */
 export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService> {
   const metrics = createMetrics("payment");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
+  // One pool: Prisma for reads, plain SQL (no Prisma per call) for the saga's writes and events.
+  const pool = createDatabasePool(env.DATABASE_URL, databasePoolOptions(env, metrics));
+  const db = new PrismaClient({ adapter: createPrismaAdapter(pool), transactionOptions: transactionOptions(env) });
+  const sql = createSqlClient(pool, { transactionMaxWaitMs: env.DATABASE_TX_MAX_WAIT_MS });
   let bus: EventBus | undefined;
   const idempotency = createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) });
   return startSubgraphService<PaymentContext>({
@@ -36,16 +39,16 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
     resolvers,
     db,
     metrics,
-    extendContext: (base) => ({ ...base, db, idempotency, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
+    extendContext: (base) => ({ ...base, db, sql, idempotency, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     startWorkers: (log) => {
       bus = startEventBus({
-        name: "payment", db, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+        name: "payment", db: sql, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
       });
       return closeAll([
-        startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),
-        startHoldExpiry({ db, intervalMs: env.HOLD_EXPIRY_SWEEP_MS, log, published: () => bus?.relay.kick() }),
+        startIdempotencyPruner({ db: sql, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),
+        startHoldExpiry({ db: sql, intervalMs: env.HOLD_EXPIRY_SWEEP_MS, log, published: () => bus?.relay.kick() }),
         bus,
       ]);
     },

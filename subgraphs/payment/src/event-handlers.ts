@@ -1,8 +1,10 @@
 import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers } from "@rentcar/events";
-import type { Prisma } from "./generated/prisma/client.ts";
+import type { SqlClient } from "@rentcar/platform";
+import { compensatePayment, insertCancelledPayment } from "./payment-sql.ts";
 import { upsertRequestedPayment } from "./payments.ts";
 
-type Tx = Prisma.TransactionClient;
+/** Handlers run on plain SQL (the consumer's transaction, or a Prisma transaction in tests). */
+type Tx = SqlClient;
 
 /**
  * Background registration of a payment whose synchronous registration failed (or
@@ -24,23 +26,19 @@ async function onPaymentRegistrationRequested(event: DomainEvent<"PaymentRegistr
  * Compensation for a cancelled reservation: PAID -> REFUNDED, REQUESTED -> CANCELLED,
  * and a CANCELLED tombstone when the payment does not exist yet, so a registration
  * arriving later (out of order) cannot resurrect it. Emits PaymentCancelled for rental.
+ * Nothing happens for a payment already REFUNDED or CANCELLED.
  */
 async function onReservationCancelled(event: DomainEvent<"ReservationCancelled">, tx: Tx): Promise<void> {
-  const existing = await tx.payment.findUnique({ where: { reservationId: event.reservationId } });
-  if (existing && (existing.status === "REFUNDED" || existing.status === "CANCELLED")) return;
-  const outcome = existing?.status === "PAID" ? "REFUNDED" : "CANCELLED";
-  const payment = existing
-    ? await tx.payment.update({ where: { id: existing.id }, data: { status: outcome } })
-    : await tx.payment.create({
-      data: {
-        reservationId: event.reservationId,
-        customerId: event.customerId,
-        amount: event.payload.amount,
-        carId: event.payload.carId,
-        status: "CANCELLED",
-      },
-    });
-  await appendToOutbox(tx, createEvent("PaymentCancelled", event, { paymentId: payment.id, outcome, carId: payment.carId }));
+  // Twice at most: when the tombstone conflicts with a payment a concurrent registration
+  // committed after the update's snapshot, the second update (a new snapshot) sees it.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const payment = await compensatePayment(tx, event.reservationId)
+      ?? await insertCancelledPayment(tx, { reservationId: event.reservationId, customerId: event.customerId, amount: event.payload.amount, carId: event.payload.carId });
+    if (payment) {
+      await appendToOutbox(tx, createEvent("PaymentCancelled", event, { paymentId: payment.id, outcome: payment.outcome, carId: payment.carId }));
+      return;
+    }
+  }
 }
 
 /** Events the payment subgraph consumes. */

@@ -1,6 +1,6 @@
 import { appendToOutbox, createEvent } from "@rentcar/events";
 import { startPeriodicTask, type Logger, type PeriodicTask } from "@rentcar/platform";
-import type { PrismaClient } from "./generated/prisma/client.ts";
+import type { PaymentSql } from "./context.ts";
 
 interface DuePayment {
   id: string;
@@ -19,7 +19,7 @@ interface DuePayment {
  * A sweep with nothing due costs one read and no transaction (it runs every HOLD_EXPIRY_SWEEP_MS).
  * @returns how many payments expired.
  */
-export async function expireUnpaidPayments(db: PrismaClient, batchSize = 100, now = new Date()): Promise<number> {
+export async function expireUnpaidPayments(db: PaymentSql, batchSize = 100, now = new Date()): Promise<number> {
   const [due] = await db.$queryRawUnsafe<{ due: boolean }[]>(
     `SELECT EXISTS (SELECT 1 FROM payment WHERE status = 'REQUESTED' AND expires_at <= $1::timestamptz) AS due`, now);
   if (!due?.due) return 0;
@@ -41,7 +41,7 @@ export async function expireUnpaidPayments(db: PrismaClient, batchSize = 100, no
 }
 
 /** Runs {@link expireUnpaidPayments} every `intervalMs` (HOLD_EXPIRY_SWEEP_MS) until closed. */
-export function startHoldExpiry(options: { db: PrismaClient; intervalMs: number; log: Logger; published(): void }): PeriodicTask {
+export function startHoldExpiry(options: { db: PaymentSql; intervalMs: number; log: Logger; published(): void }): PeriodicTask {
   return startPeriodicTask({
     name: "hold-expiry",
     intervalMs: options.intervalMs,

@@ -81,3 +81,42 @@ export async function markPaid(db: SqlClient, input: { reservationId: string; cu
   );
   return row;
 }
+
+/** What compensation did to a payment. */
+export interface Compensated {
+  id: string;
+  carId: string | null;
+  outcome: "REFUNDED" | "CANCELLED";
+}
+
+/**
+ * Compensation for a cancelled reservation, one conditional update: PAID -> REFUNDED,
+ * REQUESTED -> CANCELLED.
+ * @returns what it did, or undefined when there is no payment to compensate (none visible
+ *   to this statement, or already REFUNDED or CANCELLED).
+ */
+export async function compensatePayment(db: SqlClient, reservationId: string): Promise<Compensated | undefined> {
+  const [row] = await db.$queryRawUnsafe<Compensated[]>(
+    `UPDATE payment SET status = (CASE WHEN status = 'PAID' THEN 'REFUNDED' ELSE 'CANCELLED' END)::"PaymentStatus", updated_at = now()
+     WHERE reservation_id = $1::uuid AND status IN ('PAID', 'REQUESTED')
+     RETURNING id, car_id AS "carId", status::text AS outcome`,
+    reservationId,
+  );
+  return row;
+}
+
+/**
+ * Inserts a CANCELLED tombstone for a reservation cancelled before its payment was
+ * registered, so a registration arriving later cannot resurrect it.
+ * @returns the tombstone, or undefined when a payment already exists.
+ */
+export async function insertCancelledPayment(db: SqlClient, terms: Omit<PaymentTerms, "expiresAt">): Promise<Compensated | undefined> {
+  const [row] = await db.$queryRawUnsafe<Compensated[]>(
+    `INSERT INTO payment (id, reservation_id, customer_id, amount, car_id, status, updated_at)
+     VALUES ($1::uuid, $2::uuid, $3, $4, $5, 'CANCELLED', now())
+     ON CONFLICT (reservation_id) DO NOTHING
+     RETURNING id, car_id AS "carId", status::text AS outcome`,
+    randomUUID(), terms.reservationId, terms.customerId, terms.amount, terms.carId,
+  );
+  return row;
+}

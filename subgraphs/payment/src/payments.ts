@@ -1,6 +1,7 @@
 import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext, type SqlClient } from "@rentcar/platform";
 import { appendToOutbox, createEvent } from "@rentcar/events";
-import type { Payment, PrismaClient } from "./generated/prisma/client.ts";
+import type { PaymentSql } from "./context.ts";
+import type { Payment } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
 import { insertRequestedPayment, markPaid, paymentById, paymentOfReservation } from "./payment-sql.ts";
 
@@ -21,7 +22,7 @@ export interface RegisterPaymentInput {
  * @throws FORBIDDEN unless called by the reservation service; BAD_USER_INPUT for a bad amount;
  *   CONFLICT when a payment with other terms already exists for the reservation.
  */
-export async function registerPayment(db: PrismaClient, ctx: RequestContext, input: RegisterPaymentInput): Promise<Payment> {
+export async function registerPayment(db: SqlClient, ctx: RequestContext, input: RegisterPaymentInput): Promise<Payment> {
   if (ctx.caller.issuer !== "reservation") throw forbidden("only the reservation service registers payments");
   const reservationId = parseUuid(input.reservationId, "reservationId");
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw badUserInput("amount must be a positive integer (KRW)");
@@ -57,7 +58,7 @@ export interface PayReservationInput {
  * @throws BAD_USER_INPUT (card, id, reused key), NOT_FOUND (no payment of this customer for the
  *   reservation), CONFLICT (payment cancelled or refunded, or its hold expired: `extensions.reason` EXPIRED).
  */
-export async function payReservation(db: PrismaClient, idempotency: Idempotency, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
+export async function payReservation(db: PaymentSql, idempotency: Idempotency, ctx: RequestContext, customerId: string, input: PayReservationInput): Promise<Payment> {
   const last4 = cardLast4(input.cardNumber);
   const reservationId = parseUuid(input.reservationId, "reservationId");
   const log = ctx.log.child({ reservationId });

@@ -14,11 +14,11 @@ export const resolvers = {
   },
   Mutation: {
     payReservation: async (_: unknown, args: { input: PayReservationInput }, ctx: PaymentContext) => {
-      const payment = await payReservation(ctx.db, ctx.idempotency, ctx, requireCustomer(ctx), args.input);
+      const payment = await payReservation(ctx.sql, ctx.idempotency, ctx, requireCustomer(ctx), args.input);
       ctx.published();
       return payment;
     },
     registerPayment: (_: unknown, args: { input: RegisterPaymentInput }, ctx: PaymentContext) =>
-      registerPayment(ctx.db, ctx, args.input),
+      registerPayment(ctx.sql, ctx, args.input),
   },
 };

@@ -1,4 +1,4 @@
-import { createPrismaAdapter } from "@rentcar/db";
+import { createDatabasePool, createPrismaAdapter, createSqlClient } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
 import { createLogger, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startSubgraphService, type HttpService, type InternalAccessPolicy } from "@rentcar/platform";
 import type { RentalContext } from "./context.ts";
@@ -23,7 +23,10 @@ export const RENTAL_CALLERS: InternalAccessPolicy = {
 /** Starts the rental subgraph: seeds the fleet, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> {
   const metrics = createMetrics("rental");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
+  // One pool: Prisma for the API, plain SQL (no Prisma per call) for the event consumer and relay.
+  const pool = createDatabasePool(env.DATABASE_URL, databasePoolOptions(env, metrics));
+  const db = new PrismaClient({ adapter: createPrismaAdapter(pool), transactionOptions: transactionOptions(env) });
+  const sql = createSqlClient(pool, { transactionMaxWaitMs: env.DATABASE_TX_MAX_WAIT_MS });
   let bus: EventBus | undefined;
   const deps: RentalDeps = {
     db,
@@ -48,7 +51,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
     extendContext: (base) => ({ ...base, db, deps, loaders: createLoaders(db), published: () => bus?.relay.kick() }),
     beforeListen: async (log) => log.info({ cars: await seedFleet(db) }, "fleet seeded"),
     startWorkers: (log) => (bus = startEventBus({
-      name: "rental", db, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+      name: "rental", db: sql, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
       outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
     })),

@@ -1,25 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers } from "@rentcar/events";
-import type { Logger } from "@rentcar/platform";
-import type { Prisma } from "./generated/prisma/client.ts";
+import type { Logger, SqlClient } from "@rentcar/platform";
+import { cancelReadyRental, insertRental, rentalStatusOf } from "./rental-sql.ts";
 
-type Tx = Prisma.TransactionClient;
+/** Handlers run on plain SQL (the consumer's transaction, or a Prisma transaction in tests). */
+type Tx = SqlClient;
 
 /**
  * The reservation is paid: prepare the car (Rental READY) and emit RentalReady. A rental
  * that already exists (also a CANCELLED tombstone left by an earlier cancellation) is kept.
  */
 async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
-  // One statement instead of a read then a create: a rental that exists (or a tombstone) wins the conflict.
-  const [rental] = await tx.$queryRawUnsafe<{ id: string; car_id: string }[]>(
-    `INSERT INTO rental (id, reservation_id, customer_id, car_id, status, updated_at)
-     VALUES ($1::uuid, $2::uuid, $3, $4, 'READY', now())
-     ON CONFLICT (reservation_id) DO NOTHING
-     RETURNING id, car_id`,
-    randomUUID(), event.reservationId, event.customerId, event.payload.carId,
-  );
+  const rental = await insertRental(tx, { reservationId: event.reservationId, customerId: event.customerId, carId: event.payload.carId, status: "READY" });
   if (!rental) return;
-  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.car_id }));
+  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.carId }));
 }
 
 /**
@@ -29,20 +22,29 @@ async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx
  * the reservation refuses cancellation once rental claimed the pick-up.
  */
 async function onPaymentCancelled(event: DomainEvent<"PaymentCancelled">, tx: Tx, log: Logger): Promise<void> {
-  const existing = await tx.rental.findUnique({ where: { reservationId: event.reservationId } });
-  if (existing?.status === "CANCELLED") return;
-  if (existing && existing.status !== "READY") {
-    // Cannot happen since pick-up claims the reservation first (a claimed one refuses cancellation); kept as a guard.
-    log.error({ reservationId: event.reservationId, status: existing.status }, "cancellation arrived after pick-up; rental kept");
-    return;
+  // Twice at most: a tombstone that conflicts with a rental a concurrent PaymentCompleted
+  // committed after the update's snapshot is retried once, and the update (a new snapshot) sees it.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const cancelled = await cancelReadyRental(tx, event.reservationId);
+    if (cancelled) return emitRentalCancelled(event, tx, cancelled.id);
+    const status = await rentalStatusOf(tx, event.reservationId);
+    if (status === "CANCELLED") return;
+    if (status !== undefined && status !== "READY") {
+      // Cannot happen since pick-up claims the reservation first (a claimed one refuses cancellation); kept as a guard.
+      log.error({ reservationId: event.reservationId, status }, "cancellation arrived after pick-up; rental kept");
+      return;
+    }
+    if (status === "READY") continue; // committed by a concurrent PaymentCompleted after the update's snapshot
+    const carId = event.payload.carId;
+    if (!carId) return; // no car was ever attached, so no rental can be created for it either
+    const tombstone = await insertRental(tx, { reservationId: event.reservationId, customerId: event.customerId, carId, status: "CANCELLED" });
+    if (tombstone) return emitRentalCancelled(event, tx, tombstone.id);
   }
-  const carId = existing?.carId ?? event.payload.carId;
-  if (!carId) return; // no car was ever attached, so no rental can be created for it either
-  const rental = existing
-    ? await tx.rental.update({ where: { id: existing.id }, data: { status: "CANCELLED" } })
-    : await tx.rental.create({ data: { reservationId: event.reservationId, customerId: event.customerId, carId, status: "CANCELLED" } });
-  await appendToOutbox(tx, createEvent("RentalCancelled", event, { rentalId: rental.id, paymentOutcome: event.payload.outcome }));
+  throw new Error(`rental of reservation ${event.reservationId} changed concurrently twice; the event is retried`);
 }
+
+const emitRentalCancelled = (event: DomainEvent<"PaymentCancelled">, tx: Tx, rentalId: string) =>
+  appendToOutbox(tx, createEvent("RentalCancelled", event, { rentalId, paymentOutcome: event.payload.outcome }));
 
 /** Events the rental subgraph consumes. */
 export const rentalEventHandlers = (log: Logger): EventHandlers<Tx> => ({
