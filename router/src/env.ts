@@ -58,8 +58,13 @@ export const routerEnvSchema = baseEnvSchema.extend({
    * forwarded headers) sent while this request was already in the router answers it too.
    */
   SUBGRAPH_DEDUP: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
-  /** Size of the gateway's query plan cache, in MiB of plan JSON (LRU). */
-  QUERY_PLAN_CACHE_MB: positiveInt(30),
+  /**
+   * Size of the gateway's query plan cache, in MiB of plan JSON (LRU). 8, not the gateway's
+   * 30: a plan of this API is 0.15-1.4 KB of JSON but ~9 KB of heap, so 8 MiB holds ~6,000
+   * plans (~55 MB of heap at worst, e.g. when filled with distinct junk documents), far
+   * more than the API's distinct operations.
+   */
+  QUERY_PLAN_CACHE_MB: positiveInt(8),
   /** Distinct operation names with a metrics label of their own; the rest are labelled `other`. */
   METRICS_MAX_OPERATION_NAMES: positiveInt(DEFAULT_MAX_OPERATION_LABELS),
   /** Deepest field nesting a document may have (GraphQL Armor max-depth). */

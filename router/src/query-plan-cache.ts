@@ -7,7 +7,7 @@ type QueryPlan = NonNullable<Awaited<ReturnType<QueryPlanCache["get"]>>>;
 
 /**
  * The gateway's query plan cache, sized by QUERY_PLAN_CACHE_MB and measured. It is what
- * `@apollo/gateway` builds by default (an LRU bounded by the plans' JSON size, 30 MiB,
+ * `@apollo/gateway` builds by default (an LRU bounded by the plans' JSON size, there 30 MiB,
  * cleared when the supergraph changes), plus `query_plan_cache_requests_total{result}`
  * (hit / miss: every miss is a planning, milliseconds of CPU for a nested query) and
  * `query_plan_cache_plans` / `query_plan_cache_bytes`. A plan is keyed by the document's

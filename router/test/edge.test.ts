@@ -104,6 +104,19 @@ describe("router edge in production mode (in-process router, subgraphs down)", (
     expect(JSON.stringify(res)).not.toMatch(LEAK);
   });
 
+  it("plans a document once: the same document again is a query plan cache hit", async () => {
+    const count = async (result: "hit" | "miss") => {
+      const text = await (await fetch(`${router.url}/metrics`)).text();
+      return Number(new RegExp(`^query_plan_cache_requests_total\\{result="${result}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    };
+    const [hits, misses] = [await count("hit"), await count("miss")];
+    const headers = await as("cust-plan");
+    await postGraphQL(url, "query PlanOnce { cars { id model } }", {}, headers);
+    await postGraphQL(url, "query PlanOnce { cars { id model } }", {}, headers);
+    expect((await count("miss")) - misses).toBe(1);
+    expect((await count("hit")) - hits).toBe(1);
+  });
+
   it("turns introspection and field suggestions off in production", async () => {
     const introspection = await postGraphQL(url, "{ __schema { types { name } } }", {}, await as("cust-introspect"));
     expect(errorCodes(introspection)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
