@@ -12,6 +12,19 @@ import { ErrorCode } from "./errors.ts";
  * queue full, or waits too long, is refused with HTTP 503, `Retry-After` and
  * `extensions.code = "OVERLOADED"` before any of its work starts, so a refused mutation
  * never leaves a half-done write and the client can simply retry.
+ *
+ * Why these defaults (router 64 running; subgraphs 16, see subgraph-env.ts; 256 queued; 1 s):
+ * - the wait bound comes first: a request may wait at most 1 s, so queueing plus service
+ *   time stays well inside the router's 5 s SUBGRAPH_TIMEOUT_MS (a call the router gives up
+ *   on has an unknown outcome; a refused one has none) and under the clients' own timeouts;
+ * - 256 queued is only a memory bound: at the measured capacity of this 2-core machine
+ *   (35-48 sagas/s, i.e. ~100 subgraph requests/s per subgraph) fewer than 256 requests
+ *   can arrive within the 1 s wait, so requests are refused by the wait, never by the
+ *   length, unless a burst arrives at once;
+ * - the concurrency is set by where the work waits: a subgraph's running requests share a
+ *   pool of 10 connections and a CPU-bound process, so more than ~16 only adds latency to
+ *   each (Little's law); measured figures and the pool reasoning are in subgraph-env.ts.
+ * These are per process: with more cores or replicas, raise the concurrency, not the wait.
  */
 export const admissionEnvSchema = z.object({
   ADMISSION_MAX_CONCURRENT: z.coerce.number().int().positive().default(64),
