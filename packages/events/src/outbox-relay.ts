@@ -55,7 +55,7 @@ const CHANGE_LANE_LOCK = 7_310_224_010;
  * marks the batch, COMMIT); a failed publish rolls back the marks, leaving the rows
  * pending for the next round. The pick uses the partial index of pending rows
  * (`outbox_event_pending_seq_idx`), so a round costs O(pending), however many sent rows
- * are still kept. The change lane takes its advisory lock in the same statement (an
+ * are still kept. Rows whose `available_at` lies ahead wait (see outboxInsertSql). The change lane takes its advisory lock in the same statement (an
  * InitPlan evaluated once): a relay that does not get it sees no rows. A row another relay
  * published meanwhile is re-checked at its latest version by the UPDATE and skipped.
  * @returns the number of events published (0 when another replica holds the change lane).
@@ -66,7 +66,7 @@ export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx
     const rows = await tx.$queryRawUnsafe<{ seq: bigint | number | string; payload: DomainEvent }[]>(
       `UPDATE outbox_event SET published_at = now() WHERE id IN (
          SELECT id FROM outbox_event
-          WHERE published_at IS NULL AND ${lane === "changes" ? "type = ANY($2::text[]) AND (SELECT pg_try_advisory_xact_lock($3::bigint))" : "NOT (type = ANY($2::text[]))"}
+          WHERE published_at IS NULL AND available_at <= now() AND ${lane === "changes" ? "type = ANY($2::text[]) AND (SELECT pg_try_advisory_xact_lock($3::bigint))" : "NOT (type = ANY($2::text[]))"}
           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING seq::text AS seq, payload`,
       batchSize, types, ...(lane === "changes" ? [CHANGE_LANE_LOCK] : []),

@@ -4,18 +4,29 @@ import type { SqlClient } from "./sql-client.ts";
 /** Adds a parameter to the statement being built and returns its placeholder (`$n`). */
 export type BindParameter = (value: unknown) => string;
 
+/** Options of {@link outboxInsertSql}. */
+export interface OutboxInsertOptions {
+  /** SQL boolean: the rows are inserted only if it holds, e.g. `EXISTS (SELECT 1 FROM created)`. */
+  when?: string;
+  /**
+   * Not relayed before this many ms after the transaction started (database clock; default
+   * 0: at once). For an event that is normally withdrawn right after commit, so the relay
+   * does not publish it in the meantime.
+   */
+  delayMs?: number;
+}
+
 /**
  * The INSERT of `events` into the outbox as one SQL statement, with parameters added
  * through `bind`: for {@link appendToOutbox}, or embedded in a larger statement (a
  * data-modifying `WITH`), so a state change and its events cost one round trip.
- * `when` (SQL boolean, optional) inserts the rows only if it holds, e.g.
- * `EXISTS (SELECT 1 FROM created)`.
  */
-export function outboxInsertSql(bind: BindParameter, events: readonly DomainEvent[], when?: string): string {
+export function outboxInsertSql(bind: BindParameter, events: readonly DomainEvent[], options: OutboxInsertOptions = {}): string {
+  const availableAt = options.delayMs ? `now() + ${bind(options.delayMs)}::int * interval '1 millisecond'` : "now()";
   const rows = events.map((event) =>
-    `(${bind(event.eventId)}::uuid, ${bind(event.type)}::text, ${bind(event.reservationId)}::uuid, ${bind(JSON.stringify(event))}::jsonb)`);
-  return `INSERT INTO outbox_event (id, type, reservation_id, payload)
-    SELECT * FROM (VALUES ${rows.join(", ")}) AS e(id, type, reservation_id, payload)${when ? ` WHERE ${when}` : ""}`;
+    `(${bind(event.eventId)}::uuid, ${bind(event.type)}::text, ${bind(event.reservationId)}::uuid, ${bind(JSON.stringify(event))}::jsonb, ${availableAt})`);
+  return `INSERT INTO outbox_event (id, type, reservation_id, payload, available_at)
+    SELECT * FROM (VALUES ${rows.join(", ")}) AS e(id, type, reservation_id, payload, available_at)${options.when ? ` WHERE ${options.when}` : ""}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from "@rentcar/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEvent, type DomainEvent } from "../src/contracts.ts";
-import { appendToOutbox, pendingOutboxCount } from "../src/outbox.ts";
+import { appendToOutbox, outboxInsertSql, pendingOutboxCount } from "../src/outbox.ts";
 import { pruneOutbox, relayOnce } from "../src/outbox-relay.ts";
 import type { EventPublisher } from "../src/publisher.ts";
 import { pgClient } from "./pg-client.ts";
@@ -94,5 +94,21 @@ describe("outbox relay", () => {
     await db.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() - interval '3 hours' WHERE id = $1::uuid`, recent.eventId);
     expect(await pruneOutbox(db, 3_600_000, 1)).toBe(1);
     expect(await pendingOutboxCount(db)).toBe(1);
+  });
+
+  it("holds back a delayed event until it is due or released", async () => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const [delayed, due] = [event(), event()];
+    const values: unknown[] = [];
+    await db.$executeRawUnsafe(outboxInsertSql((v) => `$${values.push(v)}`, [delayed], { delayMs: 3_600_000 }), ...values);
+    await appendToOutbox(db, due);
+    const published: string[] = [];
+    const up: EventPublisher = { publish: async (batch) => { published.push(...batch.map((e) => e.eventId)); }, close: async () => {} };
+    expect(await relayOnce(db, up)).toBe(1);
+    expect(published).toEqual([due.eventId]);
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET available_at = now() WHERE id = $1::uuid`, delayed.eventId);
+    expect(await relayOnce(db, up)).toBe(1);
+    expect(published).toEqual([due.eventId, delayed.eventId]);
   });
 });

@@ -46,6 +46,8 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     holds: { unpaidHoldSeconds: env.UNPAID_HOLD_SECONDS, maxUnpaidHolds: env.MAX_UNPAID_HOLDS },
     idempotency: createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) }),
     published: () => bus?.relay.kick(),
+    // The synchronous registration's timeout plus a margin for recording its outcome.
+    registrationGraceMs: env.PAYMENT_TIMEOUT_MS + 2_000,
   };
   return startSubgraphService<ReservationContext>({
     name: "reservation",

@@ -62,6 +62,8 @@ export interface ProjectOptions {
   patch?(reservation: Reservation): ReservationPatch | null;
   /** Deletes this outbox event if it is still unpublished (a background step that is no longer needed). */
   withdrawEventId?: string;
+  /** Makes this unpublished outbox event due now (a background step that is needed after all, without its grace period). */
+  releaseEventId?: string;
   /**
    * False when the view row most likely does not exist yet (the reservation's first version):
    * skips the read that locks an existing row and goes straight to locking the reservation.
@@ -179,6 +181,9 @@ export async function project(tx: Tx, reservationId: string, options: ProjectOpt
   }
   if (options.withdrawEventId) {
     writes.push(`DELETE FROM outbox_event WHERE id = ${bind(options.withdrawEventId)}::uuid AND published_at IS NULL`);
+  }
+  if (options.releaseEventId) {
+    writes.push(`UPDATE outbox_event SET available_at = now() WHERE id = ${bind(options.releaseEventId)}::uuid AND published_at IS NULL`);
   }
   if (view) {
     writes.push(`INSERT INTO my_reservation (reservation_id, customer_id, car_id, status, payment_status, rental_status, cancellation_reason, version, created_at, updated_at)

@@ -34,6 +34,14 @@ export interface ReservationDeps {
   holds: HoldLimits;
   /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
   published(): void;
+  /**
+   * How long the background payment registration (the PaymentRegistrationRequested outbox event)
+   * waits for the synchronous one, in ms (default 0). It is withdrawn when the synchronous call
+   * succeeds and released at once when it fails, so this only matters after a crash in between
+   * or when the success could not be recorded; without it the relay, kicked by other commits,
+   * published nearly every registration a second time (measured: 385 of 404 sagas at c64).
+   */
+  registrationGraceMs?: number;
 }
 
 /**
@@ -74,7 +82,7 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
       ctx.requestId,
     );
   } catch (error) {
-    return markPaymentDelayed(deps, reservation, log, (error as Error).message);
+    return markPaymentDelayed(deps, reservation, registrationEventId, log, (error as Error).message);
   }
   // From here on the reservation is committed: a failure must not turn into an error
   // answer for a reservation that exists. The PaymentRegistrationRequested event still in
@@ -104,10 +112,11 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
  * database is saturated), the committed reservation is returned as it is (RESERVED) and
  * the same outbox event completes the registration later: never an error for a reservation that exists.
  */
-async function markPaymentDelayed(deps: ReservationDeps, reservation: Reservation, log: RequestContext["log"], reason: string): Promise<Reservation> {
+async function markPaymentDelayed(deps: ReservationDeps, reservation: Reservation, registrationEventId: string, log: RequestContext["log"], reason: string): Promise<Reservation> {
   try {
     const projected = await deps.db.$transaction((tx) => project(tx, reservation.id, {
       viewExists: false,
+      releaseEventId: registrationEventId,
       patch: (r) => (r.status === "RESERVED" && !r.paymentId ? { status: "PAYMENT_DELAYED" } : null),
     }));
     deps.published();
@@ -159,7 +168,10 @@ async function insertReservation(deps: ReservationDeps, request: Omit<Idempotent
              ${bind(iso(createdAt))}::timestamptz, ${bind(iso(createdAt))}::timestamptz
             WHERE (SELECT n FROM held) < ${bind(deps.holds.maxUnpaidHolds)}::int
            RETURNING ${RESERVATION_COLUMNS}),
-         event AS (${outboxInsertSql(bind, [event], "EXISTS (SELECT 1 FROM created)")})
+         event AS (${outboxInsertSql(bind, [event], {
+           when: "EXISTS (SELECT 1 FROM created)",
+           delayMs: deps.registrationGraceMs ?? 0,
+         })})
          SELECT created.*, held.n AS held FROM held LEFT JOIN created ON true`,
         ...statement.values);
       if (!row?.id) {

@@ -149,6 +149,8 @@ describe("payment registration failure (fallback)", () => {
       expect(res.errors).toBeUndefined();
       expect(res.data!.reserveCar).toMatchObject({ status: "PAYMENT_DELAYED", paymentNotice: expect.stringMatching(/pay a little later/) });
       expect(await countRows(downDb.url, `SELECT count(*) FROM outbox_event WHERE type = 'PaymentRegistrationRequested' AND published_at IS NULL AND reservation_id = '${res.data!.reserveCar.id}'`)).toBe(1);
+      // Released at once (no grace period left): the background registration starts as soon as Redis is back.
+      expect(await countRows(downDb.url, `SELECT count(*) FROM outbox_event WHERE type = 'PaymentRegistrationRequested' AND available_at <= now() AND reservation_id = '${res.data!.reserveCar.id}'`)).toBe(1);
     } finally {
       await isolated.shutdown("test done");
       await downDb.drop();
