@@ -188,7 +188,10 @@ describe("fault isolation", () => {
   });
 
   it("a subgraph killed after committing, before its relay published: the event is delivered after restart", async () => {
+    // A registered payment first: the previous test may have left the breaker open (wait past half-open).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const r = await reserve();
+    expect(r.status).toBe("RESERVED");
     // Payment restarted without a reachable Redis: commits succeed, events wait in its outbox.
     await t.stack.restart("payment", { envOverrides: { REDIS_URL: "redis://127.0.0.1:9" }, waitFor: "live" });
     expect((await pay(r.id)).data!.payReservation.status).toBe("PAID");
