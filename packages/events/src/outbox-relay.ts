@@ -129,14 +129,23 @@ function startLane<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>, lane: 
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   let running = true;
   let wake: (() => void) | undefined;
+  // A kick during a round (a commit while the previous batch was being published) is
+  // remembered: the next round starts at once instead of after the poll interval. Any
+  // number of kicks during one round cost one more round, so busy commits are batched.
+  let kicked = false;
   let failures = 0;
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
+  // After a failure (Redis or the database away) only stop() cuts the backoff short, not
+  // kicks: commits keep coming while Redis is down and must not turn the backoff into a spin.
+  const sleep = (ms: number, wakeOnKick = true) => new Promise<void>((resolve) => {
+    if (!running || (wakeOnKick && kicked)) return resolve();
     const timer = setTimeout(resolve, ms);
-    wake = () => { clearTimeout(timer); resolve(); };
+    const stopOrKick = () => { clearTimeout(timer); resolve(); };
+    wake = wakeOnKick ? stopOrKick : () => { if (!running) stopOrKick(); };
   });
   const loop = (async () => {
     while (running) {
       try {
+        kicked = false;
         const published = await relayOnce(db, publisher, batchSize, lane);
         if (failures > 0) log.info({ afterFailures: failures }, "outbox relay recovered");
         failures = 0;
@@ -145,12 +154,15 @@ function startLane<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>, lane: 
       } catch (error) {
         if (failures === 0) log.warn({ err: (error as Error).message }, "outbox relay cannot publish; events stay in the outbox and are retried");
         failures++;
-        await sleep(Math.min(pollIntervalMs * 2 ** failures, 5_000));
+        await sleep(Math.min(pollIntervalMs * 2 ** failures, 5_000), false);
       }
     }
   })();
   return {
-    kick: () => wake?.(),
+    kick: () => {
+      kicked = true;
+      wake?.();
+    },
     async stop() {
       running = false;
       wake?.();

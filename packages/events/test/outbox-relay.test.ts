@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@rentcar/testkit";
+import { createLogger } from "@rentcar/platform";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEvent, type DomainEvent } from "../src/contracts.ts";
 import { appendToOutbox, outboxInsertSql, pendingOutboxCount } from "../src/outbox.ts";
-import { pruneOutbox, relayOnce } from "../src/outbox-relay.ts";
+import { pruneOutbox, relayOnce, startOutboxRelay } from "../src/outbox-relay.ts";
 import type { EventPublisher } from "../src/publisher.ts";
 import { pgClient } from "./pg-client.ts";
 
@@ -110,5 +111,40 @@ describe("outbox relay", () => {
     await db.$executeRawUnsafe(`UPDATE outbox_event SET available_at = now() WHERE id = $1::uuid`, delayed.eventId);
     expect(await relayOnce(db, up)).toBe(1);
     expect(published).toEqual([due.eventId, delayed.eventId]);
+  });
+
+  it("remembers a kick that arrives while a batch is being published (no wait for the next poll)", async () => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const [first, second] = [event(), event()];
+    await appendToOutbox(db, first);
+    const published: string[] = [];
+    let relay: ReturnType<typeof startOutboxRelay> | undefined;
+    let release!: () => void;
+    const firstBatchStarted = new Promise<void>((resolve) => { release = resolve; });
+    const publisher: EventPublisher = {
+      publish: async (batch) => {
+        if (published.length === 0) {
+          // A commit lands and kicks the relay while this batch is still being published.
+          await appendToOutbox(db, second);
+          relay!.kick();
+          release();
+        }
+        published.push(...batch.map((e) => e.eventId));
+      },
+      close: async () => {},
+    };
+    const log = createLogger("outbox-relay-test", "silent");
+    // The poll interval is a minute: only the remembered kick can publish the second event in time.
+    relay = startOutboxRelay({ db, publisher, log, pollIntervalMs: 60_000, lanes: ["saga"] });
+    try {
+      relay.kick();
+      await firstBatchStarted;
+      const deadline = Date.now() + 10_000;
+      while (!published.includes(second.eventId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(published).toEqual([first.eventId, second.eventId]);
+    } finally {
+      await relay.stop();
+    }
   });
 });

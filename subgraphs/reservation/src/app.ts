@@ -63,6 +63,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
       bus = startEventBus({
         name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         changeLogRetentionMs: env.CHANGE_LOG_RETENTION, outboxRetentionMs: env.OUTBOX_RETENTION,
+        concurrency: env.EVENT_CONCURRENCY,
       });
       return closeAll([startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
     },
