@@ -1,4 +1,4 @@
-import { startPeriodicTask } from "@rentcar/platform";
+import { deleteOlderThan, startPeriodicTask } from "@rentcar/platform";
 import type { Logger } from "pino";
 import type { DomainEvent } from "./contracts.ts";
 import type { EventPublisher } from "./publisher.ts";
@@ -86,16 +86,7 @@ export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx
  * @returns how many rows were deleted.
  */
 export async function pruneOutbox(db: SqlClient, retentionMs: number, batchSize = 1_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const deleted = await db.$executeRawUnsafe(
-      `DELETE FROM outbox_event WHERE ctid = ANY(ARRAY(
-         SELECT ctid FROM outbox_event WHERE published_at < now() - make_interval(secs => $1) LIMIT $2))`,
-      retentionMs / 1000, batchSize,
-    );
-    total += deleted;
-    if (deleted < batchSize) return total;
-  }
+  return deleteOlderThan(db, "outbox_event", "published_at", retentionMs, batchSize);
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Logger } from "pino";
 import { badUserInput } from "./errors.ts";
 import { startPeriodicTask, type PeriodicTask } from "./periodic-task.ts";
-import type { SqlClient, TransactionalClient } from "./sql-client.ts";
+import { deleteOlderThan, type SqlClient, type TransactionalClient } from "./sql-client.ts";
 
 /**
  * HTTP header with which a client makes a mutation safe to retry (`Idempotency-Key: <uuid>`).
@@ -141,16 +141,7 @@ async function replay(tx: SqlClient, customerId: string, key: string, fingerprin
  * @returns how many keys were deleted.
  */
 export async function pruneIdempotencyKeys(db: SqlClient, retentionMs: number, batchSize = 1_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const deleted = await db.$executeRawUnsafe(
-      `DELETE FROM idempotency_key WHERE ctid = ANY(ARRAY(
-         SELECT ctid FROM idempotency_key WHERE created_at < now() - make_interval(secs => $1) LIMIT $2))`,
-      retentionMs / 1000, batchSize,
-    );
-    total += deleted;
-    if (deleted < batchSize) return total;
-  }
+  return deleteOlderThan(db, "idempotency_key", "created_at", retentionMs, batchSize);
 }
 
 /** Prunes expired idempotency keys every `intervalMs` (keys live at least `retentionMs`). */

@@ -13,3 +13,24 @@ export interface SqlClient {
 export interface TransactionalClient<Tx extends SqlClient> {
   $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
 }
+
+/**
+ * Deletes the rows of `table` whose `timeColumn` is older than `retentionMs`, in batches of
+ * `batchSize` (short statements, no long lock), until none is left. Retention of the outbox
+ * and the idempotency keys: on a PostgreSQL without autovacuum nothing else bounds them.
+ * `table` and `timeColumn` are identifiers from our code, never from input. A NULL time
+ * (e.g. an outbox row not yet published) never matches.
+ * @returns how many rows were deleted.
+ */
+export async function deleteOlderThan(db: SqlClient, table: string, timeColumn: string, retentionMs: number, batchSize = 1_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRawUnsafe(
+      `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM ${table} WHERE ${timeColumn} < now() - make_interval(secs => $1) LIMIT $2))`,
+      retentionMs / 1000, batchSize,
+    );
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}
