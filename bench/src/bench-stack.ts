@@ -80,7 +80,8 @@ export async function startBenchStack(options: {
     databaseUrls,
     redisUrl,
     // Measure what production runs: Node's own type stripping (the image's `node router/src/main.ts`), not tsx.
-    nodeArgs: [],
+    // BENCH_NODE_ARGS adds flags for a profiling run, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (docs/performance.md).
+    nodeArgs: (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
     // Load clients reserve again before PaymentCompleted reached reservation, and the router's per-customer rate
     // limits (README "Security model") would cap the load: neither the hold limit nor the rate limits are what is measured.
     env: {
