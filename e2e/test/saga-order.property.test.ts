@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { createPrismaAdapter } from "@rentcar/db";
+import { createPrismaAdapter, createSqlClient } from "@rentcar/db";
 import {
   applyEvent, parseEvent, ROUTES, type ConsumerName, type DomainEvent, type EventHandler, type EventHandlers, type TransactionalClient,
 } from "@rentcar/events";
@@ -71,7 +71,8 @@ afterAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTx = any;
 const consumers = (): Record<Subgraph, { db: TransactionalClient<AnyTx>; handlers: EventHandlers<AnyTx> }> => ({
-  reservation: { db: reservationDb, handlers: reservationEventHandlers },
+  // As the service runs it: reservation's consumer on plain SQL over its pool.
+  reservation: { db: createSqlClient(pools.reservation), handlers: reservationEventHandlers },
   payment: { db: paymentDb, handlers: paymentEventHandlers },
   rental: { db: rentalDb, handlers: rentalEventHandlers(log) },
 });
@@ -89,6 +90,7 @@ const idempotency = createIdempotency({ secret: "saga-property-test-secret" });
 function reservationDeps(paymentUp: boolean): ReservationDeps {
   return {
     db: reservationDb,
+    sql: createSqlClient(pools.reservation),
     payments: {
       state: 0,
       register: async (registration: Parameters<ReservationDeps["payments"]["register"]>[0]) => {

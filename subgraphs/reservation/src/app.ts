@@ -1,4 +1,4 @@
-import { createPrismaAdapter } from "@rentcar/db";
+import { createDatabasePool, createPrismaAdapter, createSqlClient } from "@rentcar/db";
 import { startEventBus, type EventBus } from "@rentcar/events";
 import {
   closeAll, crashAfterCommit, createIdempotency, createLogger, createMetrics, databasePoolOptions, transactionOptions, ISSUER, PUBLIC_API, startIdempotencyPruner,
@@ -29,10 +29,14 @@ export const RESERVATION_CALLERS: InternalAccessPolicy = {
 /** Starts the reservation subgraph: seeds the rate card, serves `/graphql` on `env.PORT`, runs its outbox relay and event consumer. */
 export async function startReservationSubgraph(env: ReservationEnv): Promise<HttpService> {
   const metrics = createMetrics("reservation");
-  const db = new PrismaClient({ adapter: createPrismaAdapter(env.DATABASE_URL, databasePoolOptions(env, metrics)), transactionOptions: transactionOptions(env) });
+  // One pool: Prisma for reads and rare writes, plain SQL (no Prisma per call) for the saga's hot path.
+  const pool = createDatabasePool(env.DATABASE_URL, databasePoolOptions(env, metrics));
+  const db = new PrismaClient({ adapter: createPrismaAdapter(pool), transactionOptions: transactionOptions(env) });
+  const sql = createSqlClient(pool, { transactionMaxWaitMs: env.DATABASE_TX_MAX_WAIT_MS });
   let bus: EventBus | undefined;
   const deps: ReservationDeps = {
     db,
+    sql,
     payments: createPaymentClient({
       url: env.PAYMENT_URL,
       timeoutMs: env.PAYMENT_TIMEOUT_MS,
@@ -61,11 +65,11 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     beforeListen: async (log) => log.info({ cars: await seedRateCard(db) }, "rate card seeded"),
     startWorkers: (log) => {
       bus = startEventBus({
-        name: "reservation", db, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
+        name: "reservation", db: sql, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         changeLogRetentionMs: env.CHANGE_LOG_RETENTION, outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY,
       });
-      return closeAll([startIdempotencyPruner({ db, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
+      return closeAll([startIdempotencyPruner({ db: sql, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
     },
   });
 }

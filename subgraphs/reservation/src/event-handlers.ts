@@ -1,9 +1,11 @@
-import type { DomainEvent, EventHandlers } from "@rentcar/events";
-import type { Prisma } from "./generated/prisma/client.ts";
+import type { DomainEvent, EventHandlers, SqlClient } from "@rentcar/events";
+import type { Reservation } from "./generated/prisma/client.ts";
 import { project } from "./my-reservations.ts";
 import { ACTIVE_STATUSES, cancelActive } from "./reservations.ts";
+import { RESERVATION_COLUMNS } from "./sql.ts";
 
-type Tx = Prisma.TransactionClient;
+/** The consumer's transaction: plain SQL in the service, a Prisma transaction client in some tests. */
+type Tx = SqlClient;
 
 const isActive = (status: string) => (ACTIVE_STATUSES as readonly string[]).includes(status);
 
@@ -50,7 +52,7 @@ async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx
  * cancelled meanwhile keeps reason CUSTOMER; the view learns the payment is CANCELLED either way.
  */
 async function onPaymentExpired(event: DomainEvent<"PaymentExpired">, tx: Tx): Promise<void> {
-  const reservation = await tx.reservation.findUnique({ where: { id: event.reservationId } });
+  const [reservation] = await tx.$queryRawUnsafe<Reservation[]>(`SELECT ${RESERVATION_COLUMNS} FROM reservation r WHERE r.id = $1::uuid`, event.reservationId);
   if (reservation) await cancelActive(tx, reservation, "EXPIRED");
   await project(tx, event.reservationId, { change: { paymentStatus: "CANCELLED" } });
 }

@@ -1,8 +1,9 @@
-import { createEvent, outboxInsertSql, type DomainEvent } from "@rentcar/events";
-import type { Prisma, Reservation } from "./generated/prisma/client.ts";
+import { createEvent, outboxInsertSql, type DomainEvent, type SqlClient } from "@rentcar/events";
+import type { Reservation } from "./generated/prisma/client.ts";
 import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
-type Tx = Prisma.TransactionClient;
+/** Any connection inside a transaction: plain SQL (the hot path) or a Prisma transaction client. */
+type Tx = SqlClient;
 
 // Statuses only move forward, so an older event can never overwrite a newer state.
 const PAYMENT_RANK: Record<string, number> = { REQUESTED: 1, PAID: 2, REFUNDED: 3, CANCELLED: 3 };
@@ -186,9 +187,7 @@ export async function project(tx: Tx, reservationId: string, options: ProjectOpt
     writes.push(`UPDATE outbox_event SET available_at = now() WHERE id = ${bind(options.releaseEventId)}::uuid AND published_at IS NULL`);
   }
   if (view) {
-    writes.push(`INSERT INTO my_reservation (reservation_id, customer_id, car_id, status, payment_status, rental_status, cancellation_reason, version, created_at, updated_at)
-      VALUES (${bind(reservationId)}::uuid, ${bind(reservation.customerId)}, ${bind(reservation.carId)}, ${bind(view.status)}, ${bind(view.paymentStatus)},
-        ${bind(view.rentalStatus)}, ${bind(view.cancellationReason)}, ${bind(view.version)}::int, ${bind(iso(reservation.createdAt))}::timestamptz, ${bind(iso(now))}::timestamptz)
+    writes.push(`${viewInsertSql(bind, reservation, view, now)}
       ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, payment_status = EXCLUDED.payment_status,
         rental_status = EXCLUDED.rental_status, cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`);
     writes.push(outboxInsertSql(bind, [viewChanged(reservation, view, now)]));
@@ -198,6 +197,46 @@ export async function project(tx: Tx, reservationId: string, options: ProjectOpt
     await tx.$executeRawUnsafe(`WITH ${writes.map((sql, i) => `w${i} AS (${sql})`).join(",\n")} SELECT 1`, ...statement.values);
   }
   return { reservation, view: view ? { ...view, updatedAt: now } : null };
+}
+
+/** `INSERT INTO my_reservation … SELECT` of one view row (the caller adds its conflict clause), optionally only `when` a condition holds. */
+function viewInsertSql(bind: Statement["bind"], reservation: Reservation, view: ViewRow, now: Date, when?: string): string {
+  return `INSERT INTO my_reservation (reservation_id, customer_id, car_id, status, payment_status, rental_status, cancellation_reason, version, created_at, updated_at)
+    SELECT ${bind(reservation.id)}::uuid, ${bind(reservation.customerId)}, ${bind(reservation.carId)}, ${bind(view.status)}, ${bind(view.paymentStatus)},
+      ${bind(view.rentalStatus)}, ${bind(view.cancellationReason)}, ${bind(view.version)}::int, ${bind(iso(reservation.createdAt))}::timestamptz, ${bind(iso(now))}::timestamptz
+    ${when ? `WHERE ${when}` : ""}`;
+}
+
+/**
+ * reserveCar's second step in one autocommit statement (no BEGIN/COMMIT round trips): records
+ * the registered `paymentId` on the RESERVED reservation it just inserted, withdraws the
+ * background registration event (`withdrawEventId`, if still unpublished) and writes the view's
+ * first version (RESERVED, payment REQUESTED: the same rules as {@link project}) with its
+ * MyReservationChanged. Safe beside every other writer of the view: the UPDATE takes the
+ * reservation's row lock first (the locking protocol above), and it only matches while the
+ * reservation is RESERVED without a payment id; the view row is only inserted when none exists
+ * (ON CONFLICT DO NOTHING also sees one committed while this statement waited for the lock).
+ * @returns the reservation as now written, or null when any of that did not hold (another
+ *   writer got there first): the caller then runs the general {@link project}.
+ */
+export async function writeFirstVersion(db: SqlClient, reservation: Reservation, paymentId: string, withdrawEventId: string): Promise<Reservation | null> {
+  if (reservation.status !== "RESERVED" || reservation.paymentId) return null;
+  const now = new Date();
+  const written: Reservation = { ...reservation, paymentId, updatedAt: now };
+  const view = nextView(written, null, { paymentStatus: "REQUESTED" })!;
+  const statement = new Statement();
+  const { bind } = statement;
+  const [row] = await db.$queryRawUnsafe<{ written: number }[]>(
+    `WITH patched AS (
+       UPDATE reservation SET payment_id = ${bind(paymentId)}::uuid, updated_at = ${bind(iso(now))}::timestamptz
+        WHERE id = ${bind(reservation.id)}::uuid AND status = 'RESERVED' AND payment_id IS NULL
+       RETURNING id),
+     withdrawn AS (DELETE FROM outbox_event WHERE id = ${bind(withdrawEventId)}::uuid AND published_at IS NULL),
+     viewed AS (${viewInsertSql(bind, written, view, now, "EXISTS (SELECT 1 FROM patched)")}
+       ON CONFLICT (reservation_id) DO NOTHING RETURNING version),
+     changed AS (${outboxInsertSql(bind, [viewChanged(written, view, now)], { when: "EXISTS (SELECT 1 FROM viewed)" })})
+     SELECT count(*)::int AS written FROM viewed`, ...statement.values);
+  return row?.written === 1 ? written : null;
 }
 
 function viewChanged(reservation: Reservation, view: ViewRow, updatedAt: Date): DomainEvent<"MyReservationChanged"> {

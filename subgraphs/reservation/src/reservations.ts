@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { appendToOutbox, createEvent, outboxInsertSql } from "@rentcar/events";
+import { createEvent, outboxInsertSql } from "@rentcar/events";
 import { conflict, isUuid, limitExceeded, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
+import type { SqlClientWithTransactions } from "@rentcar/db";
+import type { SqlClient } from "@rentcar/events";
 import type { CancellationReason, Prisma, PrismaClient, Reservation } from "./generated/prisma/client.ts";
 import type { PaymentClient } from "./payment-client.ts";
 import { EXCLUSION_VIOLATION, hasSqlState } from "./postgres-errors.ts";
-import { project } from "./my-reservations.ts";
+import { project, writeFirstVersion } from "./my-reservations.ts";
 import { priceOf, validatePeriod, type PeriodLimits } from "./rental-period.ts";
 import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
@@ -26,7 +28,13 @@ export interface HoldLimits {
 }
 
 export interface ReservationDeps {
+  /** Reads and the rare writes (cancel, claim, replays). */
   db: PrismaClient;
+  /**
+   * The saga's hot path (reserveCar, event handlers): plain SQL on the same pool as `db`,
+   * without Prisma's per-call work (docs/performance.md).
+   */
+  sql: SqlClientWithTransactions;
   payments: PaymentClient;
   limits: PeriodLimits;
   /** Claims `Idempotency-Key`s in the same transaction as the mutation's write. */
@@ -91,12 +99,14 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
   try {
     // The view's first version: the payment is registered, so it already says REQUESTED. The
     // background registration is withdrawn; if the relay already took it, it is a no-op downstream.
-    recorded = await deps.db.$transaction(async (tx) => (await project(tx, reservation.id, {
-      viewExists: false,
-      change: { paymentStatus: "REQUESTED" },
-      patch: (r) => (r.paymentId ? null : { paymentId }),
-      withdrawEventId: registrationEventId,
-    }))?.reservation ?? { ...reservation, paymentId });
+    // Normally one autocommit statement; the general locking projection when anything else got there first.
+    recorded = await writeFirstVersion(deps.sql, reservation, paymentId, registrationEventId)
+      ?? await deps.sql.$transaction(async (tx) => (await project(tx, reservation.id, {
+        viewExists: false,
+        change: { paymentStatus: "REQUESTED" },
+        patch: (r) => (r.paymentId ? null : { paymentId }),
+        withdrawEventId: registrationEventId,
+      }))?.reservation ?? { ...reservation, paymentId });
   } catch (error) {
     log.warn({ paymentId, reason: (error as Error).message }, "payment registered but not recorded yet; the outbox event records it in the background");
     return reservation;
@@ -114,7 +124,7 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
  */
 async function markPaymentDelayed(deps: ReservationDeps, reservation: Reservation, registrationEventId: string, log: RequestContext["log"], reason: string): Promise<Reservation> {
   try {
-    const projected = await deps.db.$transaction((tx) => project(tx, reservation.id, {
+    const projected = await deps.sql.$transaction((tx) => project(tx, reservation.id, {
       viewExists: false,
       releaseEventId: registrationEventId,
       patch: (r) => (r.status === "RESERVED" && !r.paymentId ? { status: "PAYMENT_DELAYED" } : null),
@@ -145,7 +155,7 @@ interface InsertedReservation {
 async function insertReservation(deps: ReservationDeps, request: Omit<IdempotentRequest, "resultId">, input: ReserveCarInput): Promise<IdempotentOutcome<InsertedReservation>> {
   const id = randomUUID();
   try {
-    return await deps.idempotency.run(deps.db, { ...request, resultId: id }, async (tx) => {
+    return await deps.idempotency.run(deps.sql, { ...request, resultId: id }, async (tx) => {
       const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
       const dailyRate = await rateUnderHoldLock(tx, input.carId, request.customerId);
       if (dailyRate === null) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
@@ -197,7 +207,7 @@ async function insertReservation(deps: ReservationDeps, request: Omit<Idempotent
  * customer are serialised from here to commit, so the MAX_UNPAID_HOLDS check-then-insert
  * that follows cannot be passed by all of them.
  */
-async function rateUnderHoldLock(tx: Prisma.TransactionClient, carId: string, customerId: string): Promise<number | null> {
+async function rateUnderHoldLock(tx: SqlClient, carId: string, customerId: string): Promise<number | null> {
   const [row] = await tx.$queryRawUnsafe<{ dailyRate: number | null }[]>(
     `SELECT (SELECT daily_rate FROM car_rate WHERE car_id = $1 AND active) AS "dailyRate"
        FROM pg_advisory_xact_lock(hashtextextended('unpaid-holds:' || $2, 0)) AS hold_lock`, carId, customerId);
@@ -211,18 +221,22 @@ async function rateUnderHoldLock(tx: Prisma.TransactionClient, carId: string, cu
  * the same transaction (payment refunds or cancels, rental cancels).
  * @returns false when the reservation was no longer cancellable (nothing written).
  */
-export async function cancelActive(tx: Prisma.TransactionClient, reservation: Reservation, reason: CancellationReason): Promise<boolean> {
-  const { count } = await tx.reservation.updateMany({
-    where: { id: reservation.id, status: { in: [...ACTIVE_STATUSES] }, pickedUpAt: null, ...(reason === "EXPIRED" ? { paidAt: null } : {}) },
-    data: { status: "CANCELLED", cancellationReason: reason },
-  });
-  if (count === 1) {
-    await appendToOutbox(tx, createEvent("ReservationCancelled",
-      { reservationId: reservation.id, customerId: reservation.customerId },
-      { carId: reservation.carId, amount: reservation.amount }));
-    await project(tx, reservation.id);
-  }
-  return count === 1;
+export async function cancelActive(tx: SqlClient, reservation: Reservation, reason: CancellationReason): Promise<boolean> {
+  const event = createEvent("ReservationCancelled", { reservationId: reservation.id, customerId: reservation.customerId },
+    { carId: reservation.carId, amount: reservation.amount });
+  const statement = new Statement();
+  const { bind } = statement;
+  const [row] = await tx.$queryRawUnsafe<{ cancelled: number }[]>(
+    `WITH cancelled AS (
+       UPDATE reservation SET status = 'CANCELLED', cancellation_reason = ${bind(reason)}::"CancellationReason", updated_at = now()
+        WHERE id = ${bind(reservation.id)}::uuid AND status::text = ANY(${bind([...ACTIVE_STATUSES])}::text[]) AND picked_up_at IS NULL
+          ${reason === "EXPIRED" ? "AND paid_at IS NULL" : ""}
+       RETURNING id),
+     event AS (${outboxInsertSql(bind, [event], { when: "EXISTS (SELECT 1 FROM cancelled)" })})
+     SELECT count(*)::int AS cancelled FROM cancelled`, ...statement.values);
+  if (row?.cancelled !== 1) return false;
+  await project(tx, reservation.id);
+  return true;
 }
 
 /**

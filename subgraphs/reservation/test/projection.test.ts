@@ -4,7 +4,8 @@ import { applyEvent, createEvent, type DomainEvent, type EventHandler } from "@r
 import { createTestDatabase, type TestDatabase } from "@rentcar/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reservationEventHandlers } from "../src/event-handlers.ts";
-import { PrismaClient, type Prisma } from "../src/generated/prisma/client.ts";
+import { writeFirstVersion } from "../src/my-reservations.ts";
+import { PrismaClient, type Prisma, type Reservation } from "../src/generated/prisma/client.ts";
 
 let database: TestDatabase;
 let db: PrismaClient;
@@ -70,5 +71,62 @@ describe("read model under concurrent events", () => {
     expect(await apply(event)).toBe(true);
     const [row] = await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox_event WHERE reservation_id = $1::uuid`, event.reservationId);
     expect(row!.n).toBe(0);
+  });
+});
+
+/** The view versions published for a reservation, in outbox order. */
+const publishedVersions = (id: string) => db.$queryRawUnsafe<{ version: number; status: string; paymentStatus: string | null }[]>(
+  `SELECT (payload->'payload'->>'version')::int AS version, payload->'payload'->>'status' AS status, payload->'payload'->>'paymentStatus' AS "paymentStatus"
+     FROM outbox_event WHERE type = 'MyReservationChanged' AND reservation_id = $1::uuid ORDER BY seq`, id);
+const reservationRow = async (id: string) =>
+  (await db.$queryRawUnsafe<Reservation[]>(`SELECT id, customer_id AS "customerId", car_id AS "carId", amount, status::text AS status,
+     payment_id AS "paymentId", created_at AS "createdAt", updated_at AS "updatedAt" FROM reservation WHERE id = $1::uuid`, id))[0]!;
+/** A pending PaymentRegistrationRequested-like outbox row, as reserveCar leaves it for the background registration. */
+async function pendingRegistration(reservationId: string): Promise<string> {
+  const id = randomUUID();
+  await db.$executeRawUnsafe(`INSERT INTO outbox_event (id, type, reservation_id, payload, available_at) VALUES ($1::uuid, 'PaymentRegistrationRequested', $2::uuid, '{}'::jsonb, now() + interval '1 hour')`, id, reservationId);
+  return id;
+}
+
+describe("reserveCar's first view version in one statement (writeFirstVersion)", () => {
+  it("records the payment, withdraws the background registration and writes version 1 (RESERVED, payment REQUESTED)", async () => {
+    const id = await insertReservation("first-1", 40);
+    const registration = await pendingRegistration(id);
+    const paymentId = randomUUID();
+    const written = await writeFirstVersion(db, await reservationRow(id), paymentId, registration);
+    expect(written).toMatchObject({ id, paymentId, status: "RESERVED" });
+    expect(await publishedVersions(id)).toEqual([{ version: 1, status: "RESERVED", paymentStatus: "REQUESTED" }]);
+    expect((await reservationRow(id)).paymentId).toBe(paymentId);
+    const [left] = await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox_event WHERE id = $1::uuid`, registration);
+    expect(left!.n).toBe(0);
+  });
+
+  it("writes nothing to the view and returns null when another writer got there first (the caller then projects)", async () => {
+    const id = await insertReservation("first-2", 41);
+    const before = await reservationRow(id);
+    // An event won the race and wrote the view's first version without setting the payment id.
+    await apply(createEvent("PaymentCompleted", { reservationId: id, customerId: "first-2" }, { paymentId: randomUUID(), amount: 100, carId: "car-001" }));
+    expect(await writeFirstVersion(db, before, randomUUID(), randomUUID())).toBeNull();
+    expect(await publishedVersions(id)).toEqual([{ version: 1, status: "PAID", paymentStatus: "PAID" }]);
+    const [view] = await db.$queryRawUnsafe<{ version: number; status: string }[]>(`SELECT version, status FROM my_reservation WHERE reservation_id = $1::uuid`, id);
+    expect(view).toEqual({ version: 1, status: "PAID" });
+  });
+
+  it("racing the saga's events, twice each, still publishes versions 1..n with one first version", async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => insertReservation(`first-race-${i}`, 50 + i)));
+    await Promise.all(ids.map(async (id, i) => {
+      const c = { reservationId: id, customerId: `first-race-${i}` };
+      const row = await reservationRow(id);
+      const events = [
+        createEvent("PaymentRegistered", c, { paymentId: randomUUID(), amount: 100 }),
+        createEvent("PaymentCompleted", c, { paymentId: randomUUID(), amount: 100, carId: "car-001" }),
+        createEvent("RentalReady", c, { rentalId: randomUUID(), carId: "car-001" }),
+      ];
+      await Promise.all([writeFirstVersion(db, row, randomUUID(), randomUUID()), writeFirstVersion(db, row, randomUUID(), randomUUID()),
+        ...[...events, ...events].map(apply)]);
+      const versions = await publishedVersions(id);
+      expect(versions.map((v) => v.version)).toEqual(versions.map((_, k) => k + 1));
+      expect(versions.at(-1)).toMatchObject({ status: "READY", paymentStatus: "PAID" });
+    }));
   });
 });
