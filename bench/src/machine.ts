@@ -1,5 +1,5 @@
 import { cpus, freemem, loadavg, totalmem } from "node:os";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** The machine a result was measured on (printed above every results table). */
 export interface MachineInfo {
@@ -51,4 +51,32 @@ export function cpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (user + system) used so far by every process whose command name is `command`
+ * (e.g. all `postgres` backends, `redis-server`), in ms (Linux `/proc`). Backends that
+ * exited in between are not counted, so this is a lower bound over an interval.
+ */
+export function commandCpuMs(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (name !== command) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return total;
+}
+
+/** CPU time the whole machine has been busy (all cores, everything but idle and iowait), in ms (Linux `/proc/stat`). */
+export function machineBusyMs(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
 }

@@ -2,7 +2,7 @@ import type { SubgraphName } from "@rentcar/devstack";
 import pg from "pg";
 import type { BenchStack } from "./bench-stack.ts";
 import { runLoad, sleep, waitFor } from "./load.ts";
-import { cpuMs } from "./machine.ts";
+import { commandCpuMs, cpuMs, machineBusyMs } from "./machine.ts";
 import { scrape, sumMetric } from "./prometheus.ts";
 import { reserveAndPay } from "./saga.ts";
 
@@ -16,7 +16,12 @@ export interface SagaCost {
   statements: Record<SubgraphName, number>;
   /** Transactions (BEGIN) per saga, by subgraph (idle polling subtracted). */
   transactions: Record<SubgraphName, number>;
-  /** CPU time (user + system) per saga, in ms, by process (router and the subgraphs). */
+  /**
+   * CPU time (user + system) per saga, in ms, by process: the router and the subgraphs, plus
+   * `postgres` (all its backends), `redis`, `bench` (this load generator) and `machine` (all
+   * cores, everything: what bounds sagas/s on this machine). The last four also count whatever
+   * else ran on the machine meanwhile.
+   */
   cpuMs: Record<string, number>;
   /** How long the last saga's events took to settle after the load stopped, in ms. */
   settleMs: number;
@@ -93,6 +98,11 @@ async function counters(stack: BenchStack): Promise<Counters> {
     const ms = cpuMs(p.pid);
     if (ms !== undefined) cpu[p.name] = ms;
   }
+  cpu.postgres = commandCpuMs("postgres");
+  cpu.redis = commandCpuMs("redis-server");
+  const own = process.cpuUsage();
+  cpu.bench = (own.user + own.system) / 1000;
+  cpu.machine = machineBusyMs();
   return {
     at: performance.now(),
     statements: Object.fromEntries(SUBGRAPHS.map((name, i) => [name, sumMetric(texts[i]!, "db_statements_total")])) as Record<SubgraphName, number>,
