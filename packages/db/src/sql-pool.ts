@@ -18,6 +18,15 @@ export interface DatabasePoolOptions {
   idleInTransactionTimeoutMillis?: number;
   /** Called with the SQL text of every statement sent (metrics: statements per request). */
   onStatement?(sql: string): void;
+  /**
+   * Distinct statement texts of the plain-SQL path (`query(text, values)`, i.e. {@link createSqlClient})
+   * that are sent as named prepared statements (default 256; 0 turns it off). A named statement
+   * is parsed and planned once per connection, then only bound and executed: PostgreSQL's
+   * parse and plan were the larger part of its CPU per saga (docs/performance.md). Our hot
+   * path has a few dozen texts; beyond the bound new texts go unnamed, so memory stays bounded.
+   * Prisma's queries are left as Prisma sends them.
+   */
+  preparedStatements?: number;
 }
 
 /**
@@ -31,7 +40,7 @@ export function createDatabasePool(databaseUrl: string, options: DatabasePoolOpt
     ...(options.max === undefined ? {} : { max: options.max }),
     ...(options.connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis: options.connectionTimeoutMillis }),
     ...(options.idleInTransactionTimeoutMillis === undefined ? {} : { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMillis }),
-    ...(options.onStatement ? { Client: countingClient(options.onStatement) } : {}),
+    Client: hotPathClient(options.onStatement, options.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS),
   });
   // An idle connection closed by the server (restart, idle timeout) is dropped by the pool; the next query opens another.
   pool.on("error", () => {});
@@ -117,15 +126,36 @@ function connectWithin(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
   });
 }
 
-/** A pg client class that reports each statement's SQL before sending it. */
-function countingClient(onStatement: (sql: string) => void): typeof pg.Client {
-  return class CountingClient extends pg.Client {
+/** Default of {@link DatabasePoolOptions.preparedStatements}. */
+export const DEFAULT_PREPARED_STATEMENTS = 256;
+
+/**
+ * A pg client class that reports each statement's SQL before sending it and sends the
+ * plain-SQL path's statements (`query(text, values)`) as named prepared statements, one name
+ * per distinct text, up to `maxPrepared` texts per pool.
+ */
+function hotPathClient(onStatement: ((sql: string) => void) | undefined, maxPrepared: number): typeof pg.Client {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < maxPrepared) names.set(text, (name = `rentcar_${names.size + 1}`));
+    return name;
+  };
+  return class HotPathClient extends pg.Client {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     override query(...args: any[]): any {
       const first = args[0] as string | { text?: string } | undefined;
-      onStatement(typeof first === "string" ? first : first?.text ?? "");
+      const text = typeof first === "string" ? first : first?.text ?? "";
+      onStatement?.(text);
+      // (text, values) from a pool connection, or (text, values, callback) from pg.Pool#query.
+      const callback = typeof args[2] === "function" ? args[2] : undefined;
+      const plain = typeof first === "string" && Array.isArray(args[1]) && args.length === (callback ? 3 : 2);
+      const name = plain ? nameOf(first) : undefined;
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      return (super.query as (...a: any[]) => any)(...args);
+      const query = super.query as (...a: any[]) => any;
+      if (!name) return query.apply(this, args);
+      const config = { name, text: first as string, values: args[1] };
+      return callback ? query.call(this, config, callback) : query.call(this, config);
     }
   } as typeof pg.Client;
 }

@@ -14,6 +14,34 @@ beforeAll(async () => {
 afterAll(() => scratch.cleanup());
 
 describe("createSqlClient (plain SQL on the shared pool)", () => {
+  it("sends the plain-SQL path's statements as named prepared statements, up to the bound, and leaves others unnamed", async () => {
+    const pool = createDatabasePool(url, { max: 1, preparedStatements: 2 });
+    const sql = createSqlClient(pool);
+    const prepared = (tx: { $queryRawUnsafe<T>(q: string, ...v: unknown[]): Promise<T> }) =>
+      tx.$queryRawUnsafe<{ statement: string }[]>("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time");
+    try {
+      const texts = await sql.$transaction(async (tx) => {
+        expect(await tx.$queryRawUnsafe("SELECT $1::int AS x", 7)).toEqual([{ x: 7 }]);
+        expect(await tx.$queryRawUnsafe("SELECT $1::int AS x", 8)).toEqual([{ x: 8 }]); // the same statement, executed again
+        await prepared(tx); // second distinct text: the bound (2) is reached here
+        await tx.$queryRawUnsafe("SELECT $1::int + 1 AS y", 1); // third text: unnamed
+        return (await prepared(tx)).map((r) => r.statement);
+      });
+      expect(texts).toEqual(["SELECT $1::int AS x", "SELECT statement FROM pg_prepared_statements ORDER BY prepare_time"]);
+      // pg.Pool#query (outside a transaction) goes through the same path.
+      expect(await sql.$queryRawUnsafe("SELECT $1::int AS x", 9)).toEqual([{ x: 9 }]);
+    } finally {
+      await pool.end();
+    }
+    const off = createDatabasePool(url, { max: 1, preparedStatements: 0 });
+    try {
+      const rows = await createSqlClient(off).$transaction(async (tx) => { await tx.$queryRawUnsafe("SELECT $1::int AS x", 1); return prepared(tx); });
+      expect(rows).toEqual([]);
+    } finally {
+      await off.end();
+    }
+  });
+
   it("commits a transaction's statements together, rolls all back on an error, and counts every statement", async () => {
     const seen: string[] = [];
     const pool = createDatabasePool(url, { max: 2, onStatement: (sql) => seen.push(sql.split(" ")[0]!) });
