@@ -10,6 +10,17 @@ import type { SqlClient, TransactionalClient } from "./sql-client.ts";
 /** Applies one event inside the transaction that also records it as processed. */
 export type EventHandler<Tx, T extends EventType = EventType> = (event: DomainEvent<T>, tx: Tx) => Promise<void>;
 
+/**
+ * A handler that can also apply an event without the consumer's transaction: it records the
+ * event in `inbox_event` itself, atomically with its effect (e.g. one guarded statement), so an
+ * event costs fewer round trips. {@link applyEvent} prefers it; the plain `(event, tx)` form
+ * stays for callers that apply events inside a transaction of their own.
+ * @returns false for an event already applied (as `applyEvent`).
+ */
+export interface SelfRecordingHandler<Tx extends SqlClient, T extends EventType = EventType> extends EventHandler<Tx, T> {
+  applyAlone(event: DomainEvent<T>, db: Tx & TransactionalClient<Tx>): Promise<boolean>;
+}
+
 /** Handlers of one consumer, by event type. */
 export type EventHandlers<Tx> = { [T in EventType]?: EventHandler<Tx, T> };
 
@@ -50,20 +61,32 @@ export interface Consumer {
 
 /**
  * Applies one event exactly once: records its id in `inbox_event` (unique) in the same
- * transaction as the handler's effect, so a redelivered or duplicated event has one effect.
+ * transaction as the handler's effect, so a redelivered or duplicated event has one effect
+ * (a {@link SelfRecordingHandler} does both itself, atomically).
  * The worker calls it for every job; tests call it directly to deliver events in any order.
  * @returns true when the handler ran, false for an event already applied.
  */
 export async function applyEvent<Tx extends SqlClient>(db: TransactionalClient<Tx>, handler: EventHandler<Tx>, event: DomainEvent): Promise<boolean> {
+  const alone = (handler as Partial<SelfRecordingHandler<Tx>>).applyAlone;
+  if (alone) return alone(event, db as Tx & TransactionalClient<Tx>);
   return db.$transaction(async (tx) => {
-    const inserted = await tx.$executeRawUnsafe(
-      `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
-      event.eventId, event.type,
-    );
-    if (inserted === 0) return false;
+    if (!(await recordInInbox(tx, event))) return false;
     await handler(event, tx);
     return true;
   }, { maxWait: 5_000, timeout: 15_000 });
+}
+
+/**
+ * Records an event as applied, inside the caller's transaction (it waits for a concurrent
+ * transaction recording the same event, then sees it).
+ * @returns false when it was already recorded, i.e. applied.
+ */
+export async function recordInInbox(tx: SqlClient, event: Pick<DomainEvent, "eventId" | "type">): Promise<boolean> {
+  const inserted = await tx.$executeRawUnsafe(
+    `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
+    event.eventId, event.type,
+  );
+  return inserted > 0;
 }
 
 /** How long a job whose dead letter could not be written waits before it is tried again, in ms. */

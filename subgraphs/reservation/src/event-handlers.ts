@@ -1,6 +1,6 @@
-import type { DomainEvent, EventHandlers, SqlClient } from "@rentcar/events";
+import type { DomainEvent, EventHandlers, EventType, SelfRecordingHandler, SqlClient, TransactionalClient } from "@rentcar/events";
 import type { Reservation } from "./generated/prisma/client.ts";
-import { project } from "./my-reservations.ts";
+import { project, projectEvent, type ProjectOptions } from "./my-reservations.ts";
 import { ACTIVE_STATUSES, cancelActive } from "./reservations.ts";
 import { RESERVATION_COLUMNS } from "./sql.ts";
 
@@ -9,41 +9,44 @@ type Tx = SqlClient;
 
 const isActive = (status: string) => (ACTIVE_STATUSES as readonly string[]).includes(status);
 
-/** The payment exists (registered in the background): PAYMENT_DELAYED -> RESERVED. */
-async function onPaymentRegistered(event: DomainEvent<"PaymentRegistered">, tx: Tx): Promise<void> {
-  await project(tx, event.reservationId, {
-    change: { paymentStatus: "REQUESTED" },
-    patch: (r) => ({ paymentId: r.paymentId ?? event.payload.paymentId, ...(r.status === "PAYMENT_DELAYED" ? { status: "RESERVED" } : {}) }),
-  });
+/**
+ * A handler whose whole effect is one {@link project} call: applied on its own in two round
+ * trips by the consumer ({@link projectEvent}), or inside a caller's transaction.
+ */
+function projecting<T extends EventType>(optionsOf: (event: DomainEvent<T>) => ProjectOptions): SelfRecordingHandler<Tx, T> {
+  return Object.assign(
+    async (event: DomainEvent<T>, tx: Tx) => { await project(tx, event.reservationId, optionsOf(event)); },
+    { applyAlone: (event: DomainEvent<T>, db: Tx & TransactionalClient<Tx>) => projectEvent(db, event, optionsOf(event)) },
+  );
 }
 
+/** The payment exists (registered in the background): PAYMENT_DELAYED -> RESERVED. */
+const onPaymentRegistered = projecting<"PaymentRegistered">((event) => ({
+  change: { paymentStatus: "REQUESTED" },
+  patch: (r) => ({ paymentId: r.paymentId ?? event.payload.paymentId, ...(r.status === "PAYMENT_DELAYED" ? { status: "RESERVED" } : {}) }),
+}));
+
 /** Rental handed the car over: from now on the reservation cannot be cancelled. */
-async function onCarPickedUp(event: DomainEvent<"CarPickedUp">, tx: Tx): Promise<void> {
-  await project(tx, event.reservationId, {
-    change: { rentalStatus: "PICKED_UP" },
-    patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt) }),
-  });
-}
+const onCarPickedUp = projecting<"CarPickedUp">((event) => ({
+  change: { rentalStatus: "PICKED_UP" },
+  patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt) }),
+}));
 
 /**
  * The car is back: the reservation is COMPLETED (which also frees the rest of its period),
  * from any active status: PaymentRegistered may still be on its way (PAYMENT_DELAYED), and
  * when it arrives it only moves PAYMENT_DELAYED forward, never a COMPLETED reservation back.
  */
-async function onCarReturned(event: DomainEvent<"CarReturned">, tx: Tx): Promise<void> {
-  await project(tx, event.reservationId, {
-    change: { rentalStatus: "RETURNED" },
-    patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt), ...(isActive(r.status) ? { status: "COMPLETED" } : {}) }),
-  });
-}
+const onCarReturned = projecting<"CarReturned">((event) => ({
+  change: { rentalStatus: "RETURNED" },
+  patch: (r) => ({ pickedUpAt: r.pickedUpAt ?? new Date(event.occurredAt), ...(isActive(r.status) ? { status: "COMPLETED" } : {}) }),
+}));
 
 /** Payment reported the payment: the reservation is no longer an unpaid hold (MAX_UNPAID_HOLDS). */
-async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
-  await project(tx, event.reservationId, {
-    change: { paymentStatus: "PAID" },
-    patch: (r) => ({ paidAt: r.paidAt ?? new Date(event.occurredAt) }),
-  });
-}
+const onPaymentCompleted = projecting<"PaymentCompleted">((event) => ({
+  change: { paymentStatus: "PAID" },
+  patch: (r) => ({ paidAt: r.paidAt ?? new Date(event.occurredAt) }),
+}));
 
 /**
  * Payment expired the unpaid hold (it alone decides paid vs expired, on its payment row): the
@@ -68,9 +71,7 @@ export const reservationEventHandlers: EventHandlers<Tx> = {
   CarReturned: onCarReturned,
   PaymentCompleted: onPaymentCompleted,
   PaymentExpired: onPaymentExpired,
-  PaymentCancelled: async (event, tx) => { await project(tx, event.reservationId, { change: { paymentStatus: event.payload.outcome } }); },
-  RentalReady: async (event, tx) => { await project(tx, event.reservationId, { change: { rentalStatus: "READY" } }); },
-  RentalCancelled: async (event, tx) => {
-    await project(tx, event.reservationId, { change: { rentalStatus: "CANCELLED", paymentStatus: event.payload.paymentOutcome } });
-  },
+  PaymentCancelled: projecting<"PaymentCancelled">((event) => ({ change: { paymentStatus: event.payload.outcome } })),
+  RentalReady: projecting<"RentalReady">(() => ({ change: { rentalStatus: "READY" } })),
+  RentalCancelled: projecting<"RentalCancelled">((event) => ({ change: { rentalStatus: "CANCELLED", paymentStatus: event.payload.paymentOutcome } })),
 };

@@ -1,4 +1,4 @@
-import { createEvent, outboxInsertSql, type DomainEvent, type SqlClient } from "@rentcar/events";
+import { createEvent, recordInInbox, outboxInsertSql, type DomainEvent, type EventType, type SqlClient, type TransactionalClient } from "@rentcar/events";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
@@ -174,29 +174,118 @@ export async function project(tx: Tx, reservationId: string, options: ProjectOpt
   const reservation: Reservation = patch ? { ...locked.reservation, ...patch, updatedAt: now } : locked.reservation;
   const view = nextView(reservation, locked.view, options.change ?? {});
   const statement = new Statement();
-  const { bind } = statement;
-  const writes: string[] = [];
-  if (patch) {
-    writes.push(`UPDATE reservation SET ${patchAssignments(patch, bind).join(", ")}, updated_at = ${bind(iso(now))}::timestamptz
-      WHERE id = ${bind(reservationId)}::uuid`);
-  }
-  if (options.withdrawEventId) {
-    writes.push(`DELETE FROM outbox_event WHERE id = ${bind(options.withdrawEventId)}::uuid AND published_at IS NULL`);
-  }
-  if (options.releaseEventId) {
-    writes.push(`UPDATE outbox_event SET available_at = now() WHERE id = ${bind(options.releaseEventId)}::uuid AND published_at IS NULL`);
-  }
-  if (view) {
-    writes.push(`${viewInsertSql(bind, reservation, view, now)}
-      ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, payment_status = EXCLUDED.payment_status,
-        rental_status = EXCLUDED.rental_status, cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`);
-    writes.push(outboxInsertSql(bind, [viewChanged(reservation, view, now)]));
-  }
+  const writes = changeWrites(statement.bind, reservation, patch, view, now, options);
   if (writes.length > 0) {
     // Data-modifying WITH clauses all run, to completion, whether or not the final SELECT reads them.
     await tx.$executeRawUnsafe(`WITH ${writes.map((sql, i) => `w${i} AS (${sql})`).join(",\n")} SELECT 1`, ...statement.values);
   }
   return { reservation, view: view ? { ...view, updatedAt: now } : null };
+}
+
+/**
+ * The statements (for one data-modifying WITH) that write a projected change: the reservation
+ * patch, the outbox withdraw/release, the view row and its MyReservationChanged; each only
+ * `when` a condition holds (e.g. the event was recorded in the inbox), if given.
+ */
+function changeWrites(bind: Statement["bind"], reservation: Reservation, patch: ReservationPatch | null, view: ViewRow | null, now: Date,
+  options: Pick<ProjectOptions, "withdrawEventId" | "releaseEventId">, when?: string): string[] {
+  const and = when ? ` AND ${when}` : "";
+  const writes: string[] = [];
+  if (patch) {
+    writes.push(`UPDATE reservation SET ${patchAssignments(patch, bind).join(", ")}, updated_at = ${bind(iso(now))}::timestamptz
+      WHERE id = ${bind(reservation.id)}::uuid${and}`);
+  }
+  if (options.withdrawEventId) {
+    writes.push(`DELETE FROM outbox_event WHERE id = ${bind(options.withdrawEventId)}::uuid AND published_at IS NULL${and}`);
+  }
+  if (options.releaseEventId) {
+    writes.push(`UPDATE outbox_event SET available_at = now() WHERE id = ${bind(options.releaseEventId)}::uuid AND published_at IS NULL${and}`);
+  }
+  if (view) {
+    writes.push(`${viewInsertSql(bind, reservation, view, now, when)}
+      ON CONFLICT (reservation_id) DO UPDATE SET status = EXCLUDED.status, payment_status = EXCLUDED.payment_status,
+        rental_status = EXCLUDED.rental_status, cancellation_reason = EXCLUDED.cancellation_reason, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at`);
+    writes.push(outboxInsertSql(bind, [viewChanged(reservation, view, now)], when ? { when } : {}));
+  }
+  return writes;
+}
+
+/** Optimistic attempts of {@link projectEvent} before it takes the locking path. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/** What {@link projectEvent} read: the reservation, its view row and the row versions the write is guarded by. */
+interface EventRead {
+  reservation: Reservation;
+  view: ViewRow;
+  /** The reservation row's `xmin`: changes with every update of the row. */
+  rowVersion: string;
+}
+
+/**
+ * Applies an event to one reservation and its view exactly once, in two autocommit round trips
+ * instead of a transaction's five (BEGIN, inbox, lock, write, COMMIT): an unlocked read, then one
+ * statement that locks the reservation and view rows only if neither changed since (the
+ * reservation's `xmin`, the view's `version`; PostgreSQL re-checks both on the newest row versions
+ * after waiting for a lock), records the event in `inbox_event`, and writes the change only if
+ * that insert happened. A row changed in between means another writer won: read and try again
+ * (OPTIMISTIC_ATTEMPTS), then take the locking path ({@link project} in a transaction). An
+ * unknown reservation or one without a view row also takes the locking path. Both paths lock
+ * the reservation before they write the inbox row (no deadlock between duplicate deliveries).
+ * Same effects as `applyEvent` with a handler calling {@link project}.
+ * @returns false when the event had already been applied.
+ */
+export async function projectEvent<T extends EventType>(db: Tx & TransactionalClient<Tx>, event: DomainEvent<T>, options: ProjectOptions): Promise<boolean> {
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    const read = await readForEvent(db, event);
+    if (read === "applied") return false;
+    if (!read) break;
+    const outcome = await writeIfUnchanged(db, event, read, options);
+    if (outcome !== "changed") return outcome === "applied";
+  }
+  // The reservation is locked before the inbox row is written, in the order of the optimistic
+  // statement above: a duplicate delivery on the other path cannot deadlock with this one.
+  return db.$transaction(async (tx) => {
+    await tx.$queryRawUnsafe(`SELECT 1 FROM reservation WHERE id = $1::uuid FOR NO KEY UPDATE`, event.reservationId);
+    if (!(await recordInInbox(tx, event))) return false;
+    await project(tx, event.reservationId, options);
+    return true;
+  });
+}
+
+async function readForEvent(db: Tx, event: { reservationId: string; eventId: string }): Promise<EventRead | "applied" | null> {
+  const [row] = await db.$queryRawUnsafe<(LockedRow & { rowVersion: string; seen: boolean })[]>(
+    `SELECT ${RESERVATION_COLUMNS}, ${VIEW_COLUMNS}, r.xmin::text AS "rowVersion",
+            EXISTS (SELECT 1 FROM inbox_event WHERE event_id = $2::uuid) AS seen
+       FROM reservation r LEFT JOIN my_reservation m ON m.reservation_id = r.id WHERE r.id = $1::uuid`, event.reservationId, event.eventId);
+  if (row?.seen) return "applied";
+  if (!row || row.viewVersion === null) return null;
+  const { viewStatus, viewPaymentStatus, viewRentalStatus, viewCancellationReason, viewVersion, rowVersion, seen: _, ...reservation } = row;
+  return {
+    reservation,
+    rowVersion,
+    view: { status: viewStatus!, paymentStatus: viewPaymentStatus, rentalStatus: viewRentalStatus, cancellationReason: viewCancellationReason, version: viewVersion },
+  };
+}
+
+/** @returns "applied", "duplicate" (recorded meanwhile by another delivery) or "changed" (nothing written: read again). */
+async function writeIfUnchanged(db: Tx, event: { eventId: string; type: string }, read: EventRead, options: ProjectOptions): Promise<"applied" | "duplicate" | "changed"> {
+  const patch = effectivePatch(read.reservation, options.patch?.(read.reservation));
+  const now = new Date();
+  const reservation: Reservation = patch ? { ...read.reservation, ...patch, updatedAt: now } : read.reservation;
+  const view = nextView(reservation, read.view, options.change ?? {});
+  const statement = new Statement();
+  const { bind } = statement;
+  const writes = changeWrites(bind, reservation, patch, view, now, options, "EXISTS (SELECT 1 FROM inbox)");
+  const [row] = await db.$queryRawUnsafe<{ unchanged: number; recorded: number }[]>(
+    `WITH guard AS (
+       SELECT 1 FROM reservation r JOIN my_reservation m ON m.reservation_id = r.id
+        WHERE r.id = ${bind(reservation.id)}::uuid AND r.xmin = ${bind(read.rowVersion)}::xid AND m.version = ${bind(read.view.version)}::int
+        FOR NO KEY UPDATE OF r, m),
+     inbox AS (INSERT INTO inbox_event (event_id, type) SELECT ${bind(event.eventId)}::uuid, ${bind(event.type)} FROM guard
+       ON CONFLICT (event_id) DO NOTHING RETURNING 1)${writes.map((sql, i) => `,\n     w${i} AS (${sql})`).join("")}
+     SELECT (SELECT count(*)::int FROM guard) AS unchanged, (SELECT count(*)::int FROM inbox) AS recorded`, ...statement.values);
+  if (!row?.unchanged) return "changed";
+  return row.recorded ? "applied" : "duplicate";
 }
 
 /** `INSERT INTO my_reservation … SELECT` of one view row (the caller adds its conflict clause), optionally only `when` a condition holds. */
