@@ -44,6 +44,11 @@ describe.each(OVERLAYS)("overlays/%s", (overlay) => {
     expect(configMap?.data).toEqual({ "supergraph.graphql": readFileSync(SUPERGRAPH_SOURCE, "utf8") });
   });
 
+  it("tells the router to trust exactly the Ingress hop (TRUST_PROXY=1), so rate limits count clients, not the Ingress", () => {
+    const configMap = report.objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("router-config-"));
+    expect((configMap?.data as Record<string, string> | undefined)?.TRUST_PROXY).toBe("1");
+  });
+
   it("runs the replica counts of the overlay", () => {
     const hpas = report.objects.filter((o) => o.kind === "HorizontalPodAutoscaler").map((o) => (o.spec as { minReplicas: number }).minReplicas);
     expect(hpas).toHaveLength(4);
