@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { withTimeout } from "@rentcar/platform";
 import type { Logger } from "pino";
 import { parseEvent, type DomainEvent, type EventType } from "./contracts.ts";
+import type { BindParameter } from "./outbox.ts";
 import { queueCache } from "./queue-cache.ts";
 import { deadLetterQueueName, queueName, type ConsumerName } from "./routing.ts";
 import type { SqlClient, TransactionalClient } from "./sql-client.ts";
@@ -82,11 +83,20 @@ export async function applyEvent<Tx extends SqlClient>(db: TransactionalClient<T
  * @returns false when it was already recorded, i.e. applied.
  */
 export async function recordInInbox(tx: SqlClient, event: Pick<DomainEvent, "eventId" | "type">): Promise<boolean> {
-  const inserted = await tx.$executeRawUnsafe(
-    `INSERT INTO inbox_event (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT (event_id) DO NOTHING`,
-    event.eventId, event.type,
-  );
+  const values: unknown[] = [];
+  const inserted = await tx.$executeRawUnsafe(inboxInsertSql((value) => `$${values.push(value)}`, event), ...values);
   return inserted > 0;
+}
+
+/**
+ * The inbox insert of one event as SQL (`… ON CONFLICT DO NOTHING RETURNING 1`), parameters
+ * through `bind`: for {@link recordInInbox}, or as a data-modifying WITH clause whose siblings
+ * write only `WHERE EXISTS (SELECT 1 FROM <that clause>)`, so recording an event and applying it
+ * are one autocommit statement (a {@link SelfRecordingHandler}). A concurrent statement
+ * recording the same event makes it wait, then insert nothing.
+ */
+export function inboxInsertSql(bind: BindParameter, event: Pick<DomainEvent, "eventId" | "type">): string {
+  return `INSERT INTO inbox_event (event_id, type) VALUES (${bind(event.eventId)}::uuid, ${bind(event.type)}) ON CONFLICT (event_id) DO NOTHING RETURNING 1`;
 }
 
 /** How long a job whose dead letter could not be written waits before it is tried again, in ms. */

@@ -51,6 +51,10 @@ export interface Idempotency {
    * request with the same key waits on the key's unique index until the first commits, then
    * replays; two requests with one key never both write.
    * @param resultIdOf the id of the entity the write produced, stored as the key's result.
+   * @param options.directWhenNoKey without a key, run `write` straight on this client instead of in
+   *   a transaction (BEGIN and COMMIT are two round trips): only for a write that is atomic on its
+   *   own, i.e. changes state in one statement and decides nothing from an earlier read that a
+   *   concurrent writer could invalidate.
    * @throws BAD_USER_INPUT when the key is malformed, or was used for a different operation or input.
    */
   run<Tx extends SqlClient, R>(
@@ -58,6 +62,7 @@ export interface Idempotency {
     request: IdempotentRequest,
     write: (tx: Tx) => Promise<R>,
     resultIdOf: (result: R) => string,
+    options?: { directWhenNoKey?: Tx },
   ): Promise<IdempotentOutcome<R>>;
 }
 
@@ -92,9 +97,15 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
     createHmac("sha256", options.secret).update(`${request.operation}\n${canonicalJson(request.input)}`).digest("hex");
 
   return {
-    async run(db, request, write, resultIdOf) {
+    async run(db, request, write, resultIdOf, runOptions) {
       const key = request.key === undefined ? undefined : parseIdempotencyKey(request.key);
       const fingerprint = key === undefined ? "" : fingerprintOf(request);
+      const direct = key === undefined ? runOptions?.directWhenNoKey : undefined;
+      if (direct) {
+        const result = await write(direct);
+        options.afterCommit?.(request.operation);
+        return { replayed: false as const, result };
+      }
       const outcome = await db.$transaction(async (tx) => {
         if (key !== undefined) {
           // ON CONFLICT DO NOTHING waits for a concurrent holder of the key to commit or roll back.

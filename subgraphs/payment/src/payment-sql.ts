@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { outboxInsertSql, type DomainEvent } from "@rentcar/events";
 import type { SqlClient } from "@rentcar/platform";
 import type { Payment } from "./generated/prisma/client.ts";
 
@@ -65,19 +66,28 @@ export async function paymentById(db: SqlClient, id: string): Promise<Payment | 
 }
 
 /**
- * REQUESTED -> PAID for the customer's payment of a reservation, only before its hold
- * deadline (`expires_at`, compared with `now`): one conditional update, so concurrent
- * payments and the expiry sweep (which claims rows FOR UPDATE SKIP LOCKED and updates
- * only REQUESTED ones) decide on this one row.
- * @returns the paid payment, or undefined when nothing was paid (no such payment of this
- *   customer, not REQUESTED, or past its deadline): the caller reads the row to say why.
+ * REQUESTED -> PAID for the customer's payment `paymentId` of a reservation, only before its
+ * hold deadline (`expires_at`, compared with `now`), and its PaymentCompleted (`event`, built by
+ * the caller from the same payment: id, amount and car never change) into the outbox, in one
+ * statement: atomic without a transaction. One conditional update, so concurrent payments and
+ * the expiry sweep (which claims rows FOR UPDATE SKIP LOCKED and updates only REQUESTED ones)
+ * decide on this one row.
+ * @returns the paid payment, or undefined when nothing was paid (not this customer's, not
+ *   REQUESTED, or past its deadline): the caller reads the row to say why.
  */
-export async function markPaid(db: SqlClient, input: { reservationId: string; customerId: string; cardLast4: string; now: Date }): Promise<Payment | undefined> {
+export async function markPaid(db: SqlClient, input: { paymentId: string; reservationId: string; customerId: string; cardLast4: string; now: Date; event: DomainEvent<"PaymentCompleted"> }): Promise<Payment | undefined> {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  const now = `${bind(input.now)}::timestamptz`;
   const [row] = await db.$queryRawUnsafe<Payment[]>(
-    `UPDATE payment SET status = 'PAID', card_last4 = $3, paid_at = $4::timestamptz, updated_at = $4::timestamptz
-     WHERE reservation_id = $1::uuid AND customer_id = $2 AND status = 'REQUESTED' AND (expires_at IS NULL OR expires_at > $4::timestamptz)
-     RETURNING ${PAYMENT_COLUMNS}`,
-    input.reservationId, input.customerId, input.cardLast4, input.now,
+    `WITH paid AS (
+       UPDATE payment SET status = 'PAID', card_last4 = ${bind(input.cardLast4)}, paid_at = ${now}, updated_at = ${now}
+        WHERE id = ${bind(input.paymentId)}::uuid AND reservation_id = ${bind(input.reservationId)}::uuid AND customer_id = ${bind(input.customerId)}
+          AND status = 'REQUESTED' AND (expires_at IS NULL OR expires_at > ${now})
+       RETURNING ${PAYMENT_COLUMNS}),
+     emitted AS (${outboxInsertSql(bind, [input.event], { when: "EXISTS (SELECT 1 FROM paid)" })})
+     SELECT * FROM paid`,
+    ...values,
   );
   return row;
 }

@@ -1,5 +1,5 @@
 import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext, type SqlClient } from "@rentcar/platform";
-import { appendToOutbox, createEvent } from "@rentcar/events";
+import { createEvent } from "@rentcar/events";
 import type { PaymentSql } from "./context.ts";
 import type { Payment } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
@@ -68,18 +68,21 @@ export async function payReservation(db: PaymentSql, idempotency: Idempotency, c
     operation: "payReservation",
     input: { reservationId, cardNumber: input.cardNumber.replace(/[\s-]/g, "") },
   };
+  // Without an Idempotency-Key no transaction is needed: the one write (markPaid) is a single statement.
   const outcome = await idempotency.run(db, request, async (tx) => {
-    // Paid only before the hold's deadline: this conditional update and the expiry sweep's
-    // (hold-expiry.ts) change the same row, so a payment is PAID or expired, never both.
     const now = new Date();
-    const paid = await markPaid(tx, { reservationId, customerId, cardLast4: last4, now });
-    if (paid) {
-      if (!paid.carId) throw new Error(`payment ${paid.id} has no carId: it predates car ids on payments`);
-      await appendToOutbox(tx, createEvent("PaymentCompleted", paid, { paymentId: paid.id, amount: paid.amount, carId: paid.carId }));
-      return { current: paid, paid: true };
+    const before = await paymentOfReservation(tx, reservationId);
+    let current = before;
+    if (before?.status === "REQUESTED" && before.customerId === customerId) {
+      if (!before.carId) throw new Error(`payment ${before.id} has no carId: it predates car ids on payments`);
+      // Paid only before the hold's deadline: this conditional update and the expiry sweep's
+      // (hold-expiry.ts) change the same row, so a payment is PAID or expired, never both.
+      const event = createEvent("PaymentCompleted", before, { paymentId: before.id, amount: before.amount, carId: before.carId });
+      const paid = await markPaid(tx, { paymentId: before.id, reservationId, customerId, cardLast4: last4, now, event });
+      if (paid) return { current: paid, paid: true };
+      current = await paymentOfReservation(tx, reservationId); // changed meanwhile: say why from the row as it is now
     }
-    // Nothing was paid: say why from the row as it is now.
-    const current = await paymentOfReservation(tx, reservationId);
+    // Nothing was paid: say why.
     if (!current || current.customerId !== customerId) {
       throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
     }
@@ -97,7 +100,7 @@ export async function payReservation(db: PaymentSql, idempotency: Idempotency, c
       });
     }
     return { current, paid: false };
-  }, ({ current }) => current.id);
+  }, ({ current }) => current.id, { directWhenNoKey: db });
   if (outcome.replayed) {
     const replayed = await paymentById(db, outcome.resultId);
     if (!replayed) throw new Error(`payment ${outcome.resultId} of a replayed Idempotency-Key is gone`);

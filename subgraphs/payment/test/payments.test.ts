@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HttpService } from "@rentcar/platform";
 import { callSubgraph, createTestDatabase, errorCodes, TEST_INTERNAL_SECRET, testSubgraphEnv, type TestDatabase } from "@rentcar/testkit";
+import { createDatabasePool } from "@rentcar/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentEnvSchema, startPaymentSubgraph } from "../src/index.ts";
 
@@ -114,6 +115,14 @@ describe("payment subgraph", () => {
     const ids = new Set(results.map((r) => r.data?.payReservation?.id));
     expect(results.every((r) => r.data?.payReservation?.status === "PAID")).toBe(true);
     expect(ids.size).toBe(1);
+    // One PaymentCompleted, written with the one payment (no transaction: one conditional statement).
+    const pool = createDatabasePool(db.url, { max: 1 });
+    try {
+      const { rows } = await pool.query(`SELECT payload->'payload'->>'paymentId' AS "paymentId" FROM outbox_event WHERE type = 'PaymentCompleted' AND reservation_id = $1::uuid`, [reservationId]);
+      expect(rows).toEqual([{ paymentId: [...ids][0] }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it("Idempotency-Key: a retried payment returns the first result; the same key with another card is BAD_USER_INPUT", async () => {

@@ -35,7 +35,9 @@ describe("payment subgraph with its database pool exhausted", () => {
         expect(attempt).toBeLessThan(20);
       }
     }
-    const pay = (reservationId: string) => callSubgraph(url, PAY, { input: { reservationId, cardNumber: "4242424242424242" } }, asAlice, TEST_INTERNAL_SECRET);
+    // With an Idempotency-Key: payReservation runs in a transaction (without one it is two single statements, no transaction).
+    const pay = (reservationId: string) => callSubgraph(url, PAY, { input: { reservationId, cardNumber: "4242424242424242" } }, asAlice, TEST_INTERNAL_SECRET,
+      { "Idempotency-Key": `pay-${reservationId}` });
     const answers = await Promise.all(ids.map(pay));
     const codes = answers.map((a) => errorCodes(a)[0] ?? a.data!.payReservation.status);
     // Twenty transactions cannot all get the one connection within 20 ms: some are refused.

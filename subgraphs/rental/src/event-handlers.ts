@@ -1,6 +1,6 @@
-import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers } from "@rentcar/events";
+import { appendToOutbox, createEvent, type DomainEvent, type EventHandlers, type SelfRecordingHandler } from "@rentcar/events";
 import type { Logger, SqlClient } from "@rentcar/platform";
-import { cancelReadyRental, insertRental, rentalStatusOf } from "./rental-sql.ts";
+import { cancelReadyRental, insertReadyRentalOnce, insertRental, rentalStatusOf } from "./rental-sql.ts";
 
 /** Handlers run on plain SQL (the consumer's transaction, or a Prisma transaction in tests). */
 type Tx = SqlClient;
@@ -8,12 +8,17 @@ type Tx = SqlClient;
 /**
  * The reservation is paid: prepare the car (Rental READY) and emit RentalReady. A rental
  * that already exists (also a CANCELLED tombstone left by an earlier cancellation) is kept.
+ * Applied by the consumer on its own as one autocommit statement (inbox row, rental, event:
+ * one round trip instead of a five-statement transaction), or inside a caller's transaction.
  */
-async function onPaymentCompleted(event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> {
-  const rental = await insertRental(tx, { reservationId: event.reservationId, customerId: event.customerId, carId: event.payload.carId, status: "READY" });
-  if (!rental) return;
-  await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.carId }));
-}
+const onPaymentCompleted: SelfRecordingHandler<Tx, "PaymentCompleted"> = Object.assign(
+  async (event: DomainEvent<"PaymentCompleted">, tx: Tx): Promise<void> => {
+    const rental = await insertRental(tx, { reservationId: event.reservationId, customerId: event.customerId, carId: event.payload.carId, status: "READY" });
+    if (!rental) return;
+    await appendToOutbox(tx, createEvent("RentalReady", event, { rentalId: rental.id, carId: rental.carId }));
+  },
+  { applyAlone: (event: DomainEvent<"PaymentCompleted">, db: Tx) => insertReadyRentalOnce(db, event) },
+);
 
 /**
  * Last step of the cancellation saga: READY -> CANCELLED. When the payment event arrives

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createEvent, inboxInsertSql, outboxInsertSql, type DomainEvent } from "@rentcar/events";
 import type { SqlClient } from "@rentcar/platform";
 import type { RentalStatus } from "./generated/prisma/client.ts";
 
@@ -29,6 +30,30 @@ export async function insertRental(db: SqlClient, rental: { reservationId: strin
     randomUUID(), rental.reservationId, rental.customerId, rental.carId, rental.status,
   );
   return row;
+}
+
+/**
+ * PaymentCompleted applied exactly once in one autocommit statement: records the event in the
+ * inbox and, only if that insert happened, creates the READY rental unless the reservation has
+ * one (any status, also a CANCELLED tombstone) and, only if it was created, emits RentalReady.
+ * @returns false when the event had already been applied.
+ */
+export async function insertReadyRentalOnce(db: SqlClient, event: DomainEvent<"PaymentCompleted">): Promise<boolean> {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  const rentalId = randomUUID();
+  const ready = createEvent("RentalReady", event, { rentalId, carId: event.payload.carId });
+  const [row] = await db.$queryRawUnsafe<{ recorded: number }[]>(
+    `WITH inbox AS (${inboxInsertSql(bind, event)}),
+     created AS (
+       INSERT INTO rental (id, reservation_id, customer_id, car_id, status, updated_at)
+       SELECT ${bind(rentalId)}::uuid, ${bind(event.reservationId)}::uuid, ${bind(event.customerId)}, ${bind(event.payload.carId)}, 'READY', now()
+        WHERE EXISTS (SELECT 1 FROM inbox)
+       ON CONFLICT (reservation_id) DO NOTHING
+       RETURNING id),
+     emitted AS (${outboxInsertSql(bind, [ready], { when: "EXISTS (SELECT 1 FROM created)" })})
+     SELECT count(*)::int AS recorded FROM inbox`, ...values);
+  return (row?.recorded ?? 0) > 0;
 }
 
 /** READY -> CANCELLED for the rental of a reservation. @returns it, or undefined when none was READY. */
