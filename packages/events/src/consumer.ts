@@ -43,8 +43,8 @@ export interface ConsumerOptions<Tx extends SqlClient> {
   producerConnection: Redis;
   prefix: string;
   log: Logger;
-  /** Called after a transaction that applied an event committed (e.g. to kick the outbox relay). */
-  onApplied?(): void;
+  /** Called with the event after the write that applied it committed (e.g. to kick the outbox relay). */
+  onApplied?(event: DomainEvent): void;
   /** Jobs processed in parallel (default 4). */
   concurrency?: number;
   /**
@@ -148,7 +148,7 @@ export function startConsumer<Tx extends SqlClient>(options: ConsumerOptions<Tx>
     const applied = await applyEvent(db, handler, event);
     log.child({ reservationId: event.reservationId, eventId: event.eventId, eventType: event.type })
       .info({ attempt: job.attemptsMade + 1 }, applied ? "event applied" : "duplicate event ignored");
-    if (applied) options.onApplied?.();
+    if (applied) options.onApplied?.(event);
     return undefined;
   };
 

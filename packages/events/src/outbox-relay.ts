@@ -28,8 +28,12 @@ export interface OutboxRelayOptions<Tx extends SqlClient> {
 export const DEFAULT_OUTBOX_RETENTION_MS = 3_600_000;
 
 export interface OutboxRelay {
-  /** Publishes soon instead of at the next poll (call after committing events). */
-  kick(): void;
+  /**
+   * Publishes soon instead of at the next poll (call after committing events): the given lane,
+   * or every lane. Naming the lane saves the others an empty round (a transaction of three
+   * statements) per commit; an event in a lane not kicked is still published at the next poll.
+   */
+  kick(lane?: OutboxLane): void;
   /** Stops after the round in progress. */
   stop(): Promise<void>;
 }
@@ -96,7 +100,8 @@ export async function pruneOutbox(db: SqlClient, retentionMs: number, batchSize 
  * Published rows are pruned after `retentionMs` (every `pruneIntervalMs`).
  */
 export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>): OutboxRelay {
-  const lanes = (options.lanes ?? OUTBOX_LANES).map((lane) => startLane(options, lane));
+  const laneNames = options.lanes ?? OUTBOX_LANES;
+  const lanes = laneNames.map((lane) => startLane(options, lane));
   const retentionMs = options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS;
   const pruner = startPeriodicTask({
     name: "outbox-pruner",
@@ -108,7 +113,7 @@ export function startOutboxRelay<Tx extends SqlClient>(options: OutboxRelayOptio
     },
   });
   return {
-    kick: () => { for (const lane of lanes) lane.kick(); },
+    kick: (only?: OutboxLane) => { for (const [i, lane] of lanes.entries()) if (!only || laneNames[i] === only) lane.kick(); },
     stop: async () => { await Promise.all([...lanes.map((lane) => lane.stop()), pruner.close()]); },
   };
 }

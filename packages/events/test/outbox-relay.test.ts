@@ -147,4 +147,35 @@ describe("outbox relay", () => {
       await relay.stop();
     }
   });
+
+  it("kick(lane) starts a round of that lane only: the other lane waits for its poll", async () => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const sagaEvent = event();
+    const change = createEvent("MyReservationChanged", { reservationId: randomUUID(), customerId: "alice" },
+      { carId: "car-001", status: "PAID", paymentStatus: "PAID", rentalStatus: null, cancellationReason: null, version: 2, updatedAt: new Date().toISOString() });
+    const published: string[] = [];
+    const publisher: EventPublisher = { publish: async (batch) => { published.push(...batch.map((e) => e.eventId)); }, close: async () => {} };
+    // A minute's poll: within the test only kicks start rounds (each lane runs one when it starts).
+    let rounds = 0;
+    const counted: typeof db = { ...db, $transaction: async (fn, options) => { try { return await db.$transaction(fn, options); } finally { rounds++; } } };
+    const relay = startOutboxRelay({ db: counted, publisher, log: createLogger("outbox-relay-test", "silent"), pollIntervalMs: 60_000 });
+    try {
+      for (const deadline = Date.now() + 10_000; rounds < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
+      expect(rounds).toBe(2); // both lanes' first (empty) rounds are done
+      await appendToOutbox(db, sagaEvent, change);
+      relay.kick("changes");
+      const deadline = Date.now() + 10_000;
+      while (rounds < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Time for a wrongly kicked saga lane to run its round (it would start at once, beside the change lane's).
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rounds).toBe(3); // the kicked lane's round only
+      expect(published).toEqual([change.eventId]);
+      relay.kick();
+      while (!published.includes(sagaEvent.eventId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(published).toEqual([change.eventId, sagaEvent.eventId]);
+    } finally {
+      await relay.stop();
+    }
+  });
 });

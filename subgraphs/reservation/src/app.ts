@@ -7,7 +7,7 @@ import {
 import type { ReservationContext } from "./context.ts";
 import type { ReservationEnv } from "./env.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
-import { reservationEventHandlers } from "./event-handlers.ts";
+import { laneWrittenByHandler, reservationEventHandlers } from "./event-handlers.ts";
 import { createLoaders } from "./loaders.ts";
 import { createPaymentClient } from "./payment-client.ts";
 import { seedRateCard } from "./rate-card-seed.ts";
@@ -49,7 +49,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
     limits: { maxRentalDays: env.MAX_RENTAL_DAYS, bookingHorizonDays: env.BOOKING_HORIZON_DAYS },
     holds: { unpaidHoldSeconds: env.UNPAID_HOLD_SECONDS, maxUnpaidHolds: env.MAX_UNPAID_HOLDS },
     idempotency: createIdempotency({ secret: env.INTERNAL_SECRET, afterCommit: crashAfterCommit(env.FAULT_CRASH_AFTER_COMMIT) }),
-    published: () => bus?.relay.kick(),
+    published: (lane) => bus?.relay.kick(lane),
     // The synchronous registration's timeout plus a margin for recording its outcome.
     registrationGraceMs: env.PAYMENT_TIMEOUT_MS + 2_000,
   };
@@ -68,6 +68,7 @@ export async function startReservationSubgraph(env: ReservationEnv): Promise<Htt
         name: "reservation", db: sql, handlers: reservationEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         changeLogRetentionMs: env.CHANGE_LOG_RETENTION, outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY,
+        laneWrittenBy: laneWrittenByHandler,
       });
       return closeAll([startIdempotencyPruner({ db: sql, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }), bus]);
     },

@@ -1,4 +1,4 @@
-import type { DomainEvent, EventHandlers, EventType, SelfRecordingHandler, SqlClient, TransactionalClient } from "@rentcar/events";
+import type { DomainEvent, EventHandlers, EventType, OutboxLane, SelfRecordingHandler, SqlClient, TransactionalClient } from "@rentcar/events";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { project, projectEvent, type ProjectOptions } from "./my-reservations.ts";
 import { ACTIVE_STATUSES, cancelActive } from "./reservations.ts";
@@ -59,6 +59,12 @@ async function onPaymentExpired(event: DomainEvent<"PaymentExpired">, tx: Tx): P
   if (reservation) await cancelActive(tx, reservation, "EXPIRED");
   await project(tx, event.reservationId, { change: { paymentStatus: "CANCELLED" } });
 }
+
+/**
+ * The outbox lane a handler above writes to: only PaymentExpired (which cancels: ReservationCancelled)
+ * writes a saga event; every other one writes only MyReservationChanged. Keep in step with the handlers.
+ */
+export const laneWrittenByHandler = (event: DomainEvent): OutboxLane | undefined => (event.type === "PaymentExpired" ? undefined : "changes");
 
 /**
  * Events the reservation subgraph consumes (the last four only feed the read model). Each

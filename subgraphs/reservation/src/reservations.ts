@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createEvent, outboxInsertSql } from "@rentcar/events";
+import { createEvent, outboxInsertSql, type OutboxLane } from "@rentcar/events";
 import { conflict, isUuid, limitExceeded, notFound, type Idempotency, type IdempotentOutcome, type IdempotentRequest, type RequestContext } from "@rentcar/platform";
 import type { SqlClientWithTransactions } from "@rentcar/db";
 import type { SqlClient } from "@rentcar/events";
@@ -40,8 +40,11 @@ export interface ReservationDeps {
   /** Claims `Idempotency-Key`s in the same transaction as the mutation's write. */
   idempotency: Idempotency;
   holds: HoldLimits;
-  /** Tells the outbox relay that events were committed (publish now rather than at the next poll). */
-  published(): void;
+  /**
+   * Tells the outbox relay that events were committed (publish now rather than at the next
+   * poll): in `lane` only (e.g. "changes" after writing only MyReservationChanged), or in every lane.
+   */
+  published(lane?: OutboxLane): void;
   /**
    * How long the background payment registration (the PaymentRegistrationRequested outbox event)
    * waits for the synchronous one, in ms (default 0). It is withdrawn when the synchronous call
@@ -111,7 +114,7 @@ export async function reserveCar(deps: ReservationDeps, ctx: RequestContext, cus
     log.warn({ paymentId, reason: (error as Error).message }, "payment registered but not recorded yet; the outbox event records it in the background");
     return reservation;
   }
-  deps.published();
+  deps.published("changes"); // only the view's MyReservationChanged was written (the withdraw deletes)
   log.info({ paymentId }, "payment registered");
   return recorded;
 }
