@@ -149,18 +149,20 @@ interface InsertedReservation {
 
 /**
  * Validates, prices and inserts the reservation with its PaymentRegistrationRequested outbox
- * event in one transaction, which also claims the idempotency key (a replay skips all of it).
- * Two statements: the rate lookup with the customer's hold lock, then the hold count, the
- * insert and its event together (the count runs after the lock, in a snapshot that sees
- * every hold committed before it). The read model's first version is written once the
- * payment is registered (reserveCar) or known to be delayed (markPaymentDelayed).
+ * event, atomically, in two statements: the car's rate, then one statement that counts the
+ * customer's unpaid holds under the customer's hold lock (`unpaid_holds_locked`, a migration:
+ * it counts after the lock, in a fresh snapshot, so two concurrent calls of one customer cannot
+ * both pass MAX_UNPAID_HOLDS), inserts the reservation if that allows it, and its event. Without
+ * an Idempotency-Key no transaction is needed (the insert statement is the only write); with one,
+ * both run in the key's transaction (a replay skips all of it). The read model's first version
+ * is written once the payment is registered (reserveCar) or known to be delayed (markPaymentDelayed).
  */
 async function insertReservation(deps: ReservationDeps, request: Omit<IdempotentRequest, "resultId">, input: ReserveCarInput): Promise<IdempotentOutcome<InsertedReservation>> {
   const id = randomUUID();
   try {
     return await deps.idempotency.run(deps.sql, { ...request, resultId: id }, async (tx) => {
       const period = validatePeriod(input.pickupAt, input.returnAt, deps.limits);
-      const dailyRate = await rateUnderHoldLock(tx, input.carId, request.customerId);
+      const dailyRate = await rateOf(tx, input.carId);
       if (dailyRate === null) throw notFound(`car ${input.carId} does not exist`, { carId: input.carId });
       const createdAt = new Date();
       const holdExpiresAt = new Date(createdAt.getTime() + deps.holds.unpaidHoldSeconds * 1000);
@@ -170,10 +172,7 @@ async function insertReservation(deps: ReservationDeps, request: Omit<Idempotent
       const statement = new Statement();
       const { bind } = statement;
       const [row] = await tx.$queryRawUnsafe<(Reservation & { held: number })[]>(
-        `WITH held AS (
-           SELECT count(*)::int AS n FROM reservation
-            WHERE customer_id = ${bind(request.customerId)} AND status::text = ANY(${bind([...ACTIVE_STATUSES])}::text[])
-              AND paid_at IS NULL AND picked_up_at IS NULL),
+        `WITH held AS MATERIALIZED (SELECT unpaid_holds_locked(${bind(request.customerId)}, ${bind([...ACTIVE_STATUSES])}::text[]) AS n),
          created AS (
            INSERT INTO reservation AS r (id, customer_id, car_id, pickup_at, return_at, amount, status, hold_expires_at, created_at, updated_at)
            SELECT ${bind(id)}::uuid, ${bind(request.customerId)}, ${bind(input.carId)}, ${bind(iso(period.pickupAt))}::timestamptz,
@@ -193,7 +192,7 @@ async function insertReservation(deps: ReservationDeps, request: Omit<Idempotent
       }
       const { held: _, ...reservation } = row;
       return { reservation, registrationEventId: event.eventId, days: period.days };
-    }, ({ reservation }) => reservation.id);
+    }, ({ reservation }) => reservation.id, { directWhenNoKey: deps.sql });
   } catch (error) {
     if (!hasSqlState(error, EXCLUSION_VIOLATION)) throw error;
     throw conflict(`car ${input.carId} is already reserved for an overlapping period`, {
@@ -204,16 +203,9 @@ async function insertReservation(deps: ReservationDeps, request: Omit<Idempotent
   }
 }
 
-/**
- * The car's daily rate (null when it is unknown or inactive), read in the statement that
- * takes the customer's transaction-scoped hold lock: concurrent reserveCar calls of one
- * customer are serialised from here to commit, so the MAX_UNPAID_HOLDS check-then-insert
- * that follows cannot be passed by all of them.
- */
-async function rateUnderHoldLock(tx: SqlClient, carId: string, customerId: string): Promise<number | null> {
-  const [row] = await tx.$queryRawUnsafe<{ dailyRate: number | null }[]>(
-    `SELECT (SELECT daily_rate FROM car_rate WHERE car_id = $1 AND active) AS "dailyRate"
-       FROM pg_advisory_xact_lock(hashtextextended('unpaid-holds:' || $2, 0)) AS hold_lock`, carId, customerId);
+/** The car's daily rate in KRW, or null when the car is unknown or inactive. */
+async function rateOf(db: SqlClient, carId: string): Promise<number | null> {
+  const [row] = await db.$queryRawUnsafe<{ dailyRate: number }[]>(`SELECT daily_rate AS "dailyRate" FROM car_rate WHERE car_id = $1 AND active`, carId);
   return row?.dailyRate ?? null;
 }
 
