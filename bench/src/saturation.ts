@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BenchStack } from "./bench-stack.ts";
-import { errorCodeOf, type GraphQLReply } from "./http.ts";
+import { errorCodeOf, graphqlClient, type GraphQLHttpClient, type GraphQLReply } from "./http.ts";
 import { runLoad, sleep, startOpenLoop } from "./load.ts";
 import { CARD, PAY, RESERVE } from "./saga.ts";
 import { summarize, type LatencySummary } from "./stats.ts";
@@ -33,7 +33,7 @@ export async function measureCapacity(stack: BenchStack, durationMs: number, sig
     durationMs,
     signal,
     async task(worker) {
-      const outcome = await saga(stack, `bench-capacity-${worker}`);
+      const outcome = await saga(stack, stack.router, `bench-capacity-${worker}`);
       if (outcome.kind === "completed") completed++;
       return outcome.kind === "error" ? outcome.code : undefined;
     },
@@ -58,10 +58,10 @@ function classify(reply: GraphQLReply): "ok" | "shed" | "unavailable" | string {
  * after PAYMENT_DELAYED it retries NOT_FOUND payments (registration still in flight) for
  * up to 15 s, as the paymentNotice asks. A shed request ends the saga (the client would retry later).
  */
-async function saga(stack: BenchStack, customerId: string): Promise<SagaResult> {
+async function saga(stack: BenchStack, router: GraphQLHttpClient, customerId: string): Promise<SagaResult> {
   const auth = await stack.auth(customerId);
   const t0 = performance.now();
-  const reserved = await withRetries(() => stack.router.post<{ reserveCar: { id: string; status: string } }>(RESERVE, { input: stack.nextSlot() }, { ...auth, ...key() }, 30_000));
+  const reserved = await withRetries(() => router.post<{ reserveCar: { id: string; status: string } }>(RESERVE, { input: stack.nextSlot() }, { ...auth, ...key() }, 30_000));
   const reserveMs = performance.now() - t0;
   const r = classify(reserved);
   if (r === "shed") return { kind: "shed", reserveMs };
@@ -72,7 +72,7 @@ async function saga(stack: BenchStack, customerId: string): Promise<SagaResult> 
   const deadline = performance.now() + 15_000;
   for (;;) {
     const payKey = key();
-    const paid = await withRetries(() => stack.router.post(PAY, { input: { reservationId: id, cardNumber: CARD } }, { ...auth, ...payKey }, 30_000));
+    const paid = await withRetries(() => router.post(PAY, { input: { reservationId: id, cardNumber: CARD } }, { ...auth, ...payKey }, 30_000));
     const p = classify(paid);
     if (p === "ok") return { kind: "completed", delayed, reserveMs };
     if (p === "shed") return { kind: "shed", delayed, reserveMs };
@@ -102,6 +102,9 @@ async function withRetries<T extends Record<string, any>>(send: () => Promise<Gr
   return reply;
 }
 
+/** Sockets of the overload client: above the router's ADMISSION_MAX_CONCURRENT + ADMISSION_MAX_QUEUED (64 + 256). */
+const OVERLOAD_CONNECTIONS = 1_024;
+
 /** Starts sagas at `ratePerS` (open loop, as independent customers would) for `durationMs`, then waits for the ones in flight. */
 export async function overload(stack: BenchStack, ratePerS: number, durationMs: number, signal: AbortSignal): Promise<OverloadOutcome> {
   let completed = 0;
@@ -109,11 +112,16 @@ export async function overload(stack: BenchStack, ratePerS: number, durationMs: 
   let unavailable = 0;
   let delayed = 0;
   const reserveMs: number[] = [];
+  // Independent customers each bring their own connection: more sockets than the router admits
+  // (running + queued), so the router's admission control, not this client's pool, decides who
+  // waits and who is shed. With the shared 128-socket client the excess queued here instead,
+  // unseen by the router, until the in-flight cap refused to start sagas.
+  const router = graphqlClient(stack.routerUrl, OVERLOAD_CONNECTIONS);
   const loop = startOpenLoop({
     ratePerS,
     maxInFlight: 2_000,
     async task(i) {
-      const outcome = await saga(stack, `bench-overload-${i % 500}`);
+      const outcome = await saga(stack, router, `bench-overload-${i % 500}`);
       if (outcome.kind === "completed") { completed++; reserveMs.push(outcome.reserveMs!); }
       if (outcome.kind === "shed") shed++;
       if (outcome.kind === "unavailable") unavailable++;
@@ -122,7 +130,7 @@ export async function overload(stack: BenchStack, ratePerS: number, durationMs: 
     },
   });
   await sleep(durationMs, signal).catch(() => {});
-  const result = await loop.stop();
+  const result = await loop.stop().finally(() => router.close());
   return {
     offeredPerS: result.ratePerS,
     completed,

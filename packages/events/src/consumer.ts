@@ -93,10 +93,11 @@ export async function recordInInbox(tx: SqlClient, event: Pick<DomainEvent, "eve
  * through `bind`: for {@link recordInInbox}, or as a data-modifying WITH clause whose siblings
  * write only `WHERE EXISTS (SELECT 1 FROM <that clause>)`, so recording an event and applying it
  * are one autocommit statement (a {@link SelfRecordingHandler}). A concurrent statement
- * recording the same event makes it wait, then insert nothing.
+ * recording the same event makes it wait, then insert nothing. `when`: only if this SQL condition holds.
  */
-export function inboxInsertSql(bind: BindParameter, event: Pick<DomainEvent, "eventId" | "type">): string {
-  return `INSERT INTO inbox_event (event_id, type) VALUES (${bind(event.eventId)}::uuid, ${bind(event.type)}) ON CONFLICT (event_id) DO NOTHING RETURNING 1`;
+export function inboxInsertSql(bind: BindParameter, event: Pick<DomainEvent, "eventId" | "type">, options: { when?: string } = {}): string {
+  return `INSERT INTO inbox_event (event_id, type) SELECT ${bind(event.eventId)}::uuid, ${bind(event.type)}${options.when ? ` WHERE ${options.when}` : ""}
+    ON CONFLICT (event_id) DO NOTHING RETURNING 1`;
 }
 
 /** How long a job whose dead letter could not be written waits before it is tried again, in ms. */

@@ -1,4 +1,4 @@
-import { createEvent, recordInInbox, outboxInsertSql, type DomainEvent, type EventType, type SqlClient, type TransactionalClient } from "@rentcar/events";
+import { createEvent, inboxInsertSql, recordInInbox, outboxInsertSql, type DomainEvent, type EventType, type SqlClient, type TransactionalClient } from "@rentcar/events";
 import type { Reservation } from "./generated/prisma/client.ts";
 import { iso, RESERVATION_COLUMNS, Statement } from "./sql.ts";
 
@@ -268,7 +268,7 @@ async function readForEvent(db: Tx, event: { reservationId: string; eventId: str
 }
 
 /** @returns "applied", "duplicate" (recorded meanwhile by another delivery) or "changed" (nothing written: read again). */
-async function writeIfUnchanged(db: Tx, event: { eventId: string; type: string }, read: EventRead, options: ProjectOptions): Promise<"applied" | "duplicate" | "changed"> {
+async function writeIfUnchanged(db: Tx, event: Pick<DomainEvent, "eventId" | "type">, read: EventRead, options: ProjectOptions): Promise<"applied" | "duplicate" | "changed"> {
   const patch = effectivePatch(read.reservation, options.patch?.(read.reservation));
   const now = new Date();
   const reservation: Reservation = patch ? { ...read.reservation, ...patch, updatedAt: now } : read.reservation;
@@ -281,8 +281,7 @@ async function writeIfUnchanged(db: Tx, event: { eventId: string; type: string }
        SELECT 1 FROM reservation r JOIN my_reservation m ON m.reservation_id = r.id
         WHERE r.id = ${bind(reservation.id)}::uuid AND r.xmin = ${bind(read.rowVersion)}::xid AND m.version = ${bind(read.view.version)}::int
         FOR NO KEY UPDATE OF r, m),
-     inbox AS (INSERT INTO inbox_event (event_id, type) SELECT ${bind(event.eventId)}::uuid, ${bind(event.type)} FROM guard
-       ON CONFLICT (event_id) DO NOTHING RETURNING 1)${writes.map((sql, i) => `,\n     w${i} AS (${sql})`).join("")}
+     inbox AS (${inboxInsertSql(bind, event, { when: "EXISTS (SELECT 1 FROM guard)" })})${writes.map((sql, i) => `,\n     w${i} AS (${sql})`).join("")}
      SELECT (SELECT count(*)::int FROM guard) AS unchanged, (SELECT count(*)::int FROM inbox) AS recorded`, ...statement.values);
   if (!row?.unchanged) return "changed";
   return row.recorded ? "applied" : "duplicate";
