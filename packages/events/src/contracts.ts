@@ -104,6 +104,25 @@ export function createEvent<T extends EventType>(
   return domainEventSchema.parse(event) as DomainEvent<T>;
 }
 
+/** Everything of a new event but its payload (fresh `eventId`, `occurredAt` now, current version). */
+export type EventEnvelope<T extends EventType = EventType> = Omit<DomainEvent<T>, "payload">;
+
+/**
+ * The envelope of a new event whose payload a SQL statement builds from the rows it writes
+ * ({@link outboxInsertSelectSql}), so the statement need not be preceded by a read of them.
+ * @throws ZodError when the correlation is not valid (a producer bug).
+ */
+export function createEventEnvelope<T extends EventType>(type: T, correlation: { reservationId: string; customerId: string }): EventEnvelope<T> {
+  return {
+    eventId: randomUUID(),
+    type,
+    version: EVENT_VERSION,
+    occurredAt: new Date().toISOString(),
+    reservationId: envelope.reservationId.parse(correlation.reservationId),
+    customerId: envelope.customerId.parse(correlation.customerId),
+  } as EventEnvelope<T>;
+}
+
 /** Validates untrusted data (a queue job) as a domain event; returns the reasons when it is not one. */
 export function parseEvent(data: unknown): { ok: true; event: DomainEvent } | { ok: false; reason: string } {
   const result = domainEventSchema.safeParse(data);

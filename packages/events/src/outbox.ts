@@ -1,4 +1,4 @@
-import type { DomainEvent } from "./contracts.ts";
+import type { DomainEvent, EventEnvelope } from "./contracts.ts";
 import type { SqlClient } from "./sql-client.ts";
 
 /** Adds a parameter to the statement being built and returns its placeholder (`$n`). */
@@ -27,6 +27,21 @@ export function outboxInsertSql(bind: BindParameter, events: readonly DomainEven
     `(${bind(event.eventId)}::uuid, ${bind(event.type)}::text, ${bind(event.reservationId)}::uuid, ${bind(JSON.stringify(event))}::jsonb, ${availableAt})`);
   return `INSERT INTO outbox_event (id, type, reservation_id, payload, available_at)
     SELECT * FROM (VALUES ${rows.join(", ")}) AS e(id, type, reservation_id, payload, available_at)${options.when ? ` WHERE ${options.when}` : ""}`;
+}
+
+/**
+ * The INSERT of one event whose payload is computed by SQL: one row per row of `from` (a
+ * relation of the enclosing statement, e.g. a data-modifying WITH clause's RETURNING), the
+ * envelope bound as a parameter and `payloadSql` (a jsonb expression over `from`'s columns)
+ * merged in as `payload`. For a statement that changes a row and emits an event made of the
+ * changed row's values, without reading the row first. The caller's `from` and WHERE clauses
+ * must guarantee that the payload matches the event's contract: it is not parsed here (the
+ * consumers still validate every event they receive).
+ */
+export function outboxInsertSelectSql(bind: BindParameter, envelope: EventEnvelope, payloadSql: string, from: string): string {
+  return `INSERT INTO outbox_event (id, type, reservation_id, payload, available_at)
+    SELECT ${bind(envelope.eventId)}::uuid, ${bind(envelope.type)}::text, ${bind(envelope.reservationId)}::uuid,
+      ${bind(JSON.stringify(envelope))}::jsonb || jsonb_build_object('payload', ${payloadSql}), now() FROM ${from}`;
 }
 
 /**

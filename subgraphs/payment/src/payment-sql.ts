@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { outboxInsertSql, type DomainEvent } from "@rentcar/events";
+import { outboxInsertSelectSql, type EventEnvelope } from "@rentcar/events";
 import type { SqlClient } from "@rentcar/platform";
 import type { Payment } from "./generated/prisma/client.ts";
 
@@ -66,26 +66,28 @@ export async function paymentById(db: SqlClient, id: string): Promise<Payment | 
 }
 
 /**
- * REQUESTED -> PAID for the customer's payment `paymentId` of a reservation, only before its
- * hold deadline (`expires_at`, compared with `now`), and its PaymentCompleted (`event`, built by
- * the caller from the same payment: id, amount and car never change) into the outbox, in one
- * statement: atomic without a transaction. One conditional update, so concurrent payments and
- * the expiry sweep (which claims rows FOR UPDATE SKIP LOCKED and updates only REQUESTED ones)
- * decide on this one row.
- * @returns the paid payment, or undefined when nothing was paid (not this customer's, not
- *   REQUESTED, or past its deadline): the caller reads the row to say why.
+ * REQUESTED -> PAID for the customer's payment of a reservation, only before its hold deadline
+ * (`expires_at`, compared with `now`), and its PaymentCompleted (envelope `event`; the payload,
+ * paymentId, amount and carId, is taken from the row the update changed) into the outbox, in
+ * one statement: atomic without a transaction, and no read before it. One conditional update,
+ * so concurrent payments and the expiry sweep (which claims rows FOR UPDATE SKIP LOCKED and
+ * updates only REQUESTED ones) decide on this one row. A payment without a car (rows older than
+ * car ids) or with a negative amount is never paid here: the payload would break the contract.
+ * @returns the paid payment, or undefined when nothing was paid (none of this customer's for the
+ *   reservation, not REQUESTED, past its deadline, or no car): the caller reads the row to say why.
  */
-export async function markPaid(db: SqlClient, input: { paymentId: string; reservationId: string; customerId: string; cardLast4: string; now: Date; event: DomainEvent<"PaymentCompleted"> }): Promise<Payment | undefined> {
+export async function markPaid(db: SqlClient, input: { reservationId: string; customerId: string; cardLast4: string; now: Date; event: EventEnvelope<"PaymentCompleted"> }): Promise<Payment | undefined> {
   const values: unknown[] = [];
   const bind = (value: unknown) => `$${values.push(value)}`;
   const now = `${bind(input.now)}::timestamptz`;
+  const payload = `jsonb_build_object('paymentId', paid.id, 'amount', paid.amount, 'carId', paid."carId")`;
   const [row] = await db.$queryRawUnsafe<Payment[]>(
     `WITH paid AS (
        UPDATE payment SET status = 'PAID', card_last4 = ${bind(input.cardLast4)}, paid_at = ${now}, updated_at = ${now}
-        WHERE id = ${bind(input.paymentId)}::uuid AND reservation_id = ${bind(input.reservationId)}::uuid AND customer_id = ${bind(input.customerId)}
-          AND status = 'REQUESTED' AND (expires_at IS NULL OR expires_at > ${now})
+        WHERE reservation_id = ${bind(input.reservationId)}::uuid AND customer_id = ${bind(input.customerId)}
+          AND status = 'REQUESTED' AND (expires_at IS NULL OR expires_at > ${now}) AND car_id <> '' AND amount >= 0
        RETURNING ${PAYMENT_COLUMNS}),
-     emitted AS (${outboxInsertSql(bind, [input.event], { when: "EXISTS (SELECT 1 FROM paid)" })})
+     emitted AS (${outboxInsertSelectSql(bind, input.event, payload, "paid")})
      SELECT * FROM paid`,
     ...values,
   );

@@ -1,5 +1,5 @@
 import { badUserInput, conflict, forbidden, notFound, parseUuid, type Idempotency, type RequestContext, type SqlClient } from "@rentcar/platform";
-import { createEvent } from "@rentcar/events";
+import { createEventEnvelope } from "@rentcar/events";
 import type { PaymentSql } from "./context.ts";
 import type { Payment } from "./generated/prisma/client.ts";
 import { cardLast4 } from "./card.ts";
@@ -68,38 +68,23 @@ export async function payReservation(db: PaymentSql, idempotency: Idempotency, c
     operation: "payReservation",
     input: { reservationId, cardNumber: input.cardNumber.replace(/[\s-]/g, "") },
   };
-  // Without an Idempotency-Key no transaction is needed: the one write (markPaid) is a single statement.
+  // Without an Idempotency-Key no transaction is needed: the one write (markPaid) is a single
+  // statement that decides on the row as it is, not on an earlier read.
   const outcome = await idempotency.run(db, request, async (tx) => {
     const now = new Date();
-    const before = await paymentOfReservation(tx, reservationId);
-    let current = before;
-    if (before?.status === "REQUESTED" && before.customerId === customerId) {
-      if (!before.carId) throw new Error(`payment ${before.id} has no carId: it predates car ids on payments`);
+    for (let attempt = 0; ; attempt++) {
       // Paid only before the hold's deadline: this conditional update and the expiry sweep's
       // (hold-expiry.ts) change the same row, so a payment is PAID or expired, never both.
-      const event = createEvent("PaymentCompleted", before, { paymentId: before.id, amount: before.amount, carId: before.carId });
-      const paid = await markPaid(tx, { paymentId: before.id, reservationId, customerId, cardLast4: last4, now, event });
+      const event = createEventEnvelope("PaymentCompleted", { reservationId, customerId });
+      const paid = await markPaid(tx, { reservationId, customerId, cardLast4: last4, now, event });
       if (paid) return { current: paid, paid: true };
-      current = await paymentOfReservation(tx, reservationId); // changed meanwhile: say why from the row as it is now
+      // Nothing was paid: read the row to say why.
+      const current = await paymentOfReservation(tx, reservationId);
+      // A payable row the update did not see was committed after the update's snapshot (a
+      // registration racing this call): the next update (a new snapshot) sees it.
+      if (attempt === 0 && current && isPayable(current, customerId, now)) continue;
+      return { current: whyNotPaid(current, reservationId, customerId, now), paid: false };
     }
-    // Nothing was paid: say why.
-    if (!current || current.customerId !== customerId) {
-      throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
-    }
-    if (current.expiresAt && current.expiresAt <= now && (current.status === "REQUESTED" || (current.status === "CANCELLED" && current.updatedAt >= current.expiresAt))) {
-      throw conflict(`the unpaid hold of reservation ${reservationId} expired at ${current.expiresAt.toISOString()}; it is cancelled`, {
-        reservationId,
-        status: current.status,
-        reason: "EXPIRED",
-      });
-    }
-    if (current.status !== "PAID") {
-      throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
-        reservationId,
-        status: current.status,
-      });
-    }
-    return { current, paid: false };
   }, ({ current }) => current.id, { directWhenNoKey: db });
   if (outcome.replayed) {
     const replayed = await paymentById(db, outcome.resultId);
@@ -108,4 +93,37 @@ export async function payReservation(db: PaymentSql, idempotency: Idempotency, c
   }
   if (outcome.result.paid) log.info({ paymentId: outcome.result.current.id, amount: outcome.result.current.amount }, "payment paid");
   return outcome.result.current;
+}
+
+/** Whether markPaid would pay `payment` for `customerId` at `now`. */
+function isPayable(payment: Payment, customerId: string, now: Date): boolean {
+  return payment.status === "REQUESTED" && payment.customerId === customerId && !!payment.carId && payment.amount >= 0
+    && (!payment.expiresAt || payment.expiresAt > now);
+}
+
+/**
+ * Why payReservation paid nothing, given the reservation's payment as it is now.
+ * @returns the payment when it is already PAID (paying twice returns it).
+ * @throws NOT_FOUND, CONFLICT (cancelled, refunded, expired: `extensions.reason` EXPIRED), or an
+ *   Error for a payment markPaid cannot pay for another reason (no car: it predates car ids).
+ */
+function whyNotPaid(current: Payment | undefined, reservationId: string, customerId: string, now: Date): Payment {
+  if (!current || current.customerId !== customerId) {
+    throw notFound(`no payment found for reservation ${reservationId}`, { reservationId });
+  }
+  if (current.expiresAt && current.expiresAt <= now && (current.status === "REQUESTED" || (current.status === "CANCELLED" && current.updatedAt >= current.expiresAt))) {
+    throw conflict(`the unpaid hold of reservation ${reservationId} expired at ${current.expiresAt.toISOString()}; it is cancelled`, {
+      reservationId,
+      status: current.status,
+      reason: "EXPIRED",
+    });
+  }
+  if (current.status === "REQUESTED" && !current.carId) throw new Error(`payment ${current.id} has no carId: it predates car ids on payments`);
+  if (current.status !== "PAID") {
+    throw conflict(`payment of reservation ${reservationId} is ${current.status} and can no longer be paid`, {
+      reservationId,
+      status: current.status,
+    });
+  }
+  return current;
 }

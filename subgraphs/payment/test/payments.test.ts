@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { HttpService } from "@rentcar/platform";
+import { createIdempotency, createLogger, type HttpService, type RequestContext } from "@rentcar/platform";
+import { parseEvent } from "@rentcar/events";
 import { callSubgraph, createTestDatabase, errorCodes, TEST_INTERNAL_SECRET, testSubgraphEnv, type TestDatabase } from "@rentcar/testkit";
-import { createDatabasePool } from "@rentcar/db";
+import { createDatabasePool, createSqlClient } from "@rentcar/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentEnvSchema, startPaymentSubgraph } from "../src/index.ts";
+import { payReservation } from "../src/payments.ts";
 
 let db: TestDatabase;
 let service: HttpService;
@@ -106,6 +108,26 @@ describe("payment subgraph", () => {
     expect(res.status).toBe(401);
     const forged = await callSubgraph(url, "{ __typename }", {}, { issuer: "router" }, "some-other-secret-abcdefgh");
     expect(errorCodes(forged)).toEqual(["UNAUTHENTICATED"]);
+  });
+
+  it("pays in one SQL statement without an Idempotency-Key; its PaymentCompleted carries the paid row's id, amount and car", async () => {
+    const { reservationId, payment } = await registered("one-statement", 99_000);
+    const statements: string[] = [];
+    const pool = createDatabasePool(db.url, { max: 1, onStatement: (sql) => statements.push(sql) });
+    try {
+      const ctx: RequestContext = { requestId: "test", log: createLogger("payment-test", "silent"), caller: asCustomer("one-statement"), customerId: "one-statement" };
+      const paid = await payReservation(createSqlClient(pool), createIdempotency({ secret: TEST_INTERNAL_SECRET }), ctx, "one-statement",
+        { reservationId, cardNumber: "4242424242424242" });
+      expect(paid).toMatchObject({ id: payment.id, status: "PAID", cardLast4: "4242" });
+      expect(statements).toHaveLength(1);
+      const { rows } = await pool.query(`SELECT payload FROM outbox_event WHERE type = 'PaymentCompleted' AND reservation_id = $1::uuid`, [reservationId]);
+      expect(rows).toHaveLength(1);
+      expect(parseEvent(rows[0].payload)).toMatchObject({ ok: true, event: {
+        type: "PaymentCompleted", reservationId, customerId: "one-statement", payload: { paymentId: payment.id, amount: 99_000, carId: "car-001" },
+      } });
+    } finally {
+      await pool.end();
+    }
   });
 
   it("pays exactly once under concurrent attempts", async () => {
