@@ -1,7 +1,6 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { expressMiddleware } from "@as-integrations/express5";
-import { createAdmission, createLogger, createMetrics, overloadedResponsePlugin, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
+import { createAdmission, createLogger, createMetrics, graphqlHttpHandler, overloadedResponsePlugin, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
 import type { GraphQLSchema } from "graphql";
 import { createChangeHub } from "./change-hub.ts";
 import { startSubscriptionServer, subscriptionLimits } from "./subscriptions.ts";
@@ -85,9 +84,9 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
       app.set("etag", false);
       subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, auth, log, limits: subscriptionLimits(env), registry: metrics.registry });
       if (ideEnabled(env)) mountIde(app);
-      app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), expressMiddleware(apollo, {
+      app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), graphqlHttpHandler(apollo,
         // Every request is counted, a refused token too (by client address), before any parsing.
-        context: async ({ req }) => {
+        async ({ req }) => {
           const headers = { authorization: req.header("authorization"), requestId: req.header(REQUEST_ID_HEADER) };
           const context = await routerContext(auth, log, headers).catch(async (error: unknown) => {
             await limits.consumeRequest(rateKey(undefined, req.ip));
@@ -96,8 +95,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
           const key = rateKey(context.customerId, req.ip);
           await limits.consumeRequest(key);
           return { ...context, rateKey: key };
-        },
-      }));
+        }));
     },
     // Subscribers are told to go (1001) so they reconnect to another replica; then HTTP drains.
     beforeDrain: async () => subscriptions?.close(),

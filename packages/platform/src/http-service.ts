@@ -1,6 +1,8 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ApolloServer, BaseContext } from "@apollo/server";
+import { HeaderMap } from "@apollo/server";
 import express from "express";
 import type { z } from "zod";
 import { loadEnv } from "./config.ts";
@@ -140,4 +142,59 @@ export async function runService<S extends z.ZodType>(
 ): Promise<void> {
   const env = loadEnv(name, envSchema);
   exitOnSignals(await start(env));
+}
+
+/**
+ * Express handler serving an Apollo server's HTTP requests: what `expressMiddleware` of
+ * `@as-integrations/express5` does (put `express.json()` before it), minus its per-request
+ * costs measured in the router's profile (~3 % of its CPU): the query string is cut from
+ * `req.url` instead of parsed with the deprecated `url.parse`, and a complete answer is
+ * written with `res.end` (one socket write, `Content-Length` set) instead of Express's
+ * `res.send`, which re-parses the content type. `context` builds each request's context;
+ * its rejection (e.g. a GraphQLError with `http.status` 401) is answered by Apollo.
+ */
+export function graphqlHttpHandler<TContext extends BaseContext>(
+  server: ApolloServer<TContext>,
+  context: (args: { req: express.Request; res: express.Response }) => Promise<TContext>,
+): express.RequestHandler {
+  server.assertStarted("graphqlHttpHandler()");
+  return async (req, res) => {
+    if (!("body" in req)) {
+      res.status(500).send("`req.body` is not set: mount express.json() before the GraphQL handler");
+      return;
+    }
+    const headers = new HeaderMap();
+    const incoming = req.headers;
+    for (const name in incoming) {
+      const value = incoming[name];
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const response = await server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: searchOf(req.url), body: req.body },
+      context: () => context({ req, res }),
+    });
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === "complete") {
+      const body = response.body.string;
+      res.setHeader("content-length", Buffer.byteLength(body));
+      if (req.method === "HEAD") res.end();
+      else res.end(body);
+      return;
+    }
+    // Incremental delivery (@defer): each part is flushed as it comes.
+    for await (const chunk of response.body.asyncIterator) {
+      res.write(chunk);
+      (res as { flush?: () => void }).flush?.();
+    }
+    res.end();
+  };
+}
+
+/** The query string of a request target, `?` included (`""` when none), as `url.parse(url).search` gives it. */
+export function searchOf(url: string): string {
+  const start = url.indexOf("?");
+  const hash = url.indexOf("#");
+  if (start < 0 || (hash >= 0 && hash < start)) return "";
+  return hash < 0 ? url.slice(start) : url.slice(start, hash);
 }

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { parse as urlParse } from "node:url";
+import { ApolloServer } from "@apollo/server";
 import express from "express";
+import fc from "fast-check";
+import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { startHttpService } from "../src/http-service.ts";
+import { graphqlHttpHandler, searchOf, startHttpService } from "../src/http-service.ts";
 import { createLogger } from "../src/logger.ts";
 import { createMetrics } from "../src/metrics.ts";
 
@@ -61,5 +65,76 @@ describe("http service health and graceful shutdown", () => {
     expect(await inFlight).toEqual({ done: true });
     await shutdown;
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
+  });
+});
+
+describe("graphqlHttpHandler", () => {
+  async function startGraphqlService() {
+    const apollo = new ApolloServer<{ who: string }>({
+      typeDefs: "type Query { hello(name: String): String, who: String }",
+      resolvers: { Query: { hello: (_: unknown, { name }: { name?: string }) => `hello ${name ?? "you"}`, who: (_: unknown, __: unknown, ctx: { who: string }) => ctx.who } },
+      plugins: [{ async requestDidStart() { return { async willSendResponse({ response }) { response.http.headers.set("x-answered-by", "test"); } }; } }],
+    });
+    await apollo.start();
+    return startHttpService({
+      name: "test",
+      port: 0,
+      log: createLogger("test", "silent"),
+      metrics: createMetrics("test"),
+      readiness: [],
+      shutdownTimeoutMs: 1_000,
+      mount(app) {
+        app.use("/graphql", express.json(), graphqlHttpHandler(apollo, async ({ req }) => {
+          const who = req.header("x-who");
+          if (who === "nobody") throw new GraphQLError("who?", { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+          return { who: who ?? "anonymous" };
+        }));
+      },
+      async close() { await apollo.stop(); },
+    });
+  }
+
+  it("serves POST and GET (query string) with Apollo's status, headers and an exact Content-Length", async () => {
+    const service = await startGraphqlService();
+    try {
+      const post = await fetch(`${service.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-who": "ann" },
+        body: JSON.stringify({ query: "query($n: String) { hello(name: $n) who }", variables: { n: "é" } }),
+      });
+      const postText = await post.text();
+      expect(post.status).toBe(200);
+      expect(post.headers.get("x-answered-by")).toBe("test");
+      expect(post.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(Number(post.headers.get("content-length"))).toBe(Buffer.byteLength(postText));
+      expect(JSON.parse(postText)).toEqual({ data: { hello: "hello é", who: "ann" } });
+      const get = await fetch(`${service.url}/graphql?query=${encodeURIComponent("{ hello }")}#ignored`, { headers: { "apollo-require-preflight": "1" } });
+      expect(get.status).toBe(200);
+      expect(await get.json()).toEqual({ data: { hello: "hello you" } });
+    } finally {
+      await service.shutdown("test done");
+    }
+  });
+
+  it("answers a context refusal with its HTTP status and a HEAD request without a body", async () => {
+    const service = await startGraphqlService();
+    try {
+      const refused = await fetch(`${service.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-who": "nobody" }, body: JSON.stringify({ query: "{ who }" }) });
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ errors: [{ message: "Context creation failed: who?", extensions: { code: "UNAUTHENTICATED" } }] });
+      const head = await fetch(`${service.url}/graphql?query=${encodeURIComponent("{ hello }")}`, { method: "HEAD", headers: { "apollo-require-preflight": "1" } });
+      expect(await head.text()).toBe("");
+    } finally {
+      await service.shutdown("test done");
+    }
+  });
+
+  // url.parse percent-escapes a few characters (' to %27, ...); the parameters Apollo reads are the same.
+  it("searchOf gives the query parameters url.parse gave", () => {
+    fc.assert(fc.property(fc.webPath(), fc.option(fc.webQueryParameters()), fc.option(fc.webFragments()), fc.constantFrom("?", "#", "?#", "#?", ""), (path, query, fragment, extra) => {
+      const url = `${path}${query === null ? "" : `?${query}`}${fragment === null ? "" : `#${fragment}`}${extra}`;
+      const params = (search: string) => [...new URLSearchParams(search)];
+      expect(params(searchOf(url))).toEqual(params(urlParse(url).search ?? ""));
+    }));
   });
 });
