@@ -75,6 +75,65 @@ describe("subgraph data source: deadline and circuit breaker", () => {
   });
 });
 
+/** A rental data source to `url` with one socket and a breaker that stays closed, and one `{ cars { id } }` fetch through it. */
+function rentalSource(url: string, timeoutMs: number) {
+  const source = new SubgraphDataSource({
+    name: "rental", url, timeoutMs, breakerThreshold: 10, halfOpenAfterMs: 60_000, maxSockets: 1,
+    internalSecret: INTERNAL_SECRET, log, circuitGauge: subgraphCircuitGauge(new Registry()),
+  });
+  const fetchCars = () => source.process({
+    kind: "incoming operation" as never,
+    request: { query: "{ cars { id } }" },
+    context: { requestId: "test-request-0002", log },
+    incomingRequestContext: { request: {} } as never,
+  });
+  return { source, fetchCars };
+}
+const UNAVAILABLE_CARS = [expect.objectContaining({ path: ["cars"], extensions: { code: "SERVICE_UNAVAILABLE", service: "rental" } })];
+
+describe("subgraph data source: a call waiting for a pooled socket", () => {
+  it("fails at its own deadline, not once a socket frees up", async () => {
+    const stalled = await stalledServer();
+    // One socket: the second call waits in the pool behind the first, which never gets an answer.
+    const { source, fetchCars } = rentalSource(stalled.url, 400);
+    try {
+      const t0 = performance.now();
+      const answered = await Promise.all([fetchCars(), fetchCars()].map((p) => p.then((response) => ({ response, ms: performance.now() - t0 }))));
+      for (const { response } of answered) expect(response.errors).toEqual(UNAVAILABLE_CARS);
+      // Both at about one deadline; the queued one would otherwise need a second one (800 ms).
+      expect(Math.max(...answered.map((a) => a.ms))).toBeLessThan(700);
+    } finally {
+      stalled.close();
+      await source.close();
+    }
+  });
+});
+
+describe("subgraph data source: an answer that stops mid-body", () => {
+  it("fails at the deadline with SERVICE_UNAVAILABLE", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"data":{"cars":['); // and never the rest
+    });
+    server.on("connection", (s) => sockets.add(s));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { source, fetchCars } = rentalSource(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, 300);
+    try {
+      const t0 = performance.now();
+      const response = await fetchCars();
+      expect(response.errors).toEqual(UNAVAILABLE_CARS);
+      // The deadline, not undici's bodyTimeout backstop (deadline + 1 s).
+      expect(performance.now() - t0).toBeLessThan(1_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await source.close();
+    }
+  });
+});
+
 describe("router edge in production mode (in-process router, subgraphs down)", () => {
   let router: HttpService;
   let url: string;
