@@ -19,9 +19,16 @@ export interface OutboxRelayOptions<Tx extends SqlClient> {
   pruneIntervalMs?: number;
   /**
    * Lanes to run (default both). A service whose outbox never holds BROADCASTS runs only
-   * `saga`: an idle change lane costs a transaction per poll and per kick.
+   * `saga`: an idle change lane costs a transaction of three statements per poll and per kick.
    */
   lanes?: readonly OutboxLane[];
+  /**
+   * Relay the saga lane with claims instead of a transaction (see {@link relayOnce}): two
+   * statements per batch instead of three, one per empty round instead of three. Off by default:
+   * a claimed row's `available_at` lies ahead while it is being published, which an outbox whose
+   * own code or tests read `available_at` (reservation's delayed registration) must allow for.
+   */
+  sagaClaims?: boolean;
 }
 
 /** Default `OUTBOX_RETENTION`: published rows are kept 1 h (for operators and tests to inspect), then deleted. */
@@ -31,7 +38,7 @@ export interface OutboxRelay {
   /**
    * Publishes soon instead of at the next poll (call after committing events): the given lane,
    * or every lane. Naming the lane saves the others an empty round (a transaction of three
-   * statements) per commit; an event in a lane not kicked is still published at the next poll.
+   * statements, or one statement with saga claims) per commit; an event in a lane not kicked is still published at the next poll.
    */
   kick(lane?: OutboxLane): void;
   /** Stops after the round in progress. */
@@ -41,7 +48,8 @@ export interface OutboxRelay {
 /**
  * The outbox is relayed in two lanes, so neither can hold the other up:
  * - `saga`: events for the queues; several replicas relay disjoint batches in parallel
- *   (`FOR UPDATE SKIP LOCKED`); consumers do not depend on publication order.
+ *   (`FOR UPDATE SKIP LOCKED`, and claims if asked, see {@link relayOnce}); consumers do not
+ *   depend on publication order.
  * - `changes`: the customer change log (BROADCASTS). One relay at a time (a transaction
  *   advisory lock), oldest row first: the projection locks a reservation's row while it
  *   writes a version, so version n is committed before version n+1 exists, and a single
@@ -54,31 +62,76 @@ export const OUTBOX_LANES: readonly OutboxLane[] = ["saga", "changes"];
 const CHANGE_LANE_LOCK = 7_310_224_010;
 
 /**
- * Publishes one batch of pending outbox rows of `lane` and marks them sent, in one
- * transaction of three statements (BEGIN, one UPDATE ... RETURNING that picks, locks and
- * marks the batch, COMMIT); a failed publish rolls back the marks, leaving the rows
- * pending for the next round. The pick uses the partial index of pending rows
- * (`outbox_event_pending_seq_idx`), so a round costs O(pending), however many sent rows
- * are still kept. Rows whose `available_at` lies ahead wait (see outboxInsertSql). The change lane takes its advisory lock in the same statement (an
- * InitPlan evaluated once): a relay that does not get it sees no rows. A row another relay
- * published meanwhile is re-checked at its latest version by the UPDATE and skipped.
+ * How long the saga lane's claim on a batch lasts, in ms: rows a relay claimed and did not mark
+ * published within it (the relay died, or the database was away after the publish) are claimed
+ * and published again by any relay. Well above the publish timeout (3 s), so a live relay marks
+ * its batch long before; a late mark after all only means an event published twice, which the
+ * queues drop (jobId = eventId) and the consumers' inbox would make harmless anyway.
+ */
+export const SAGA_CLAIM_MS = 10_000;
+
+/**
+ * Publishes one batch of pending outbox rows of `lane` and marks them sent. The pick uses the
+ * partial index of pending rows (`outbox_event_pending_seq_idx`), so a round costs O(pending),
+ * however many sent rows are still kept. Rows whose `available_at` lies ahead wait (see
+ * outboxInsertSql). A row another relay published meanwhile is re-checked at its latest version
+ * by the UPDATE and skipped. At least once: a row is marked only after Redis accepted it.
+ * - By default, one transaction of three statements (BEGIN, one UPDATE ... RETURNING that picks,
+ *   locks and marks the batch, COMMIT); a failed publish rolls back the marks. In the change lane
+ *   the UPDATE also takes the lane's advisory lock (an InitPlan evaluated once) and holds it until
+ *   the batch is appended: a relay that does not get it sees no rows, so batches are appended one
+ *   after another, in order.
+ * - `saga` lane with `options.claim`: two autocommit statements, no transaction. One UPDATE ...
+ *   RETURNING claims the batch by moving its `available_at` {@link SAGA_CLAIM_MS} ahead (other
+ *   relays skip it), then, after the publish, one UPDATE marks it sent; a failed publish gives the
+ *   claim back at once, a relay that dies after claiming leaves the batch to any relay once the
+ *   claim lapses. An empty round is the one claiming statement (instead of three).
  * @returns the number of events published (0 when another replica holds the change lane).
  */
-export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx>, publisher: EventPublisher, batchSize = 100, lane: OutboxLane = "saga"): Promise<number> {
-  const types = [...BROADCASTS];
+export async function relayOnce<Tx extends SqlClient>(db: TransactionalClient<Tx> & SqlClient, publisher: EventPublisher, batchSize = 100, lane: OutboxLane = "saga",
+  options: { claim?: boolean } = {}): Promise<number> {
+  return lane === "saga" && options.claim ? relayClaimedBatch(db, publisher, batchSize) : relayInTransaction(db, publisher, batchSize, lane);
+}
+
+type RelayedRow = { id: string; seq: bigint | number | string; payload: DomainEvent };
+
+/** RETURNING has no order: the events in outbox order (the change lane relies on it). */
+const inOutboxOrder = (rows: RelayedRow[]) => rows.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1)).map((r) => r.payload);
+
+async function relayClaimedBatch(db: SqlClient, publisher: EventPublisher, batchSize: number): Promise<number> {
+  const rows = await db.$queryRawUnsafe<RelayedRow[]>(
+    `UPDATE outbox_event SET available_at = now() + $3::int * interval '1 millisecond' WHERE id IN (
+       SELECT id FROM outbox_event
+        WHERE published_at IS NULL AND available_at <= now() AND NOT (type = ANY($2::text[]))
+        ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING id::text AS id, seq::text AS seq, payload`,
+    batchSize, [...BROADCASTS], SAGA_CLAIM_MS,
+  );
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.id);
+  try {
+    await publisher.publish(inOutboxOrder(rows));
+  } catch (error) {
+    // Give the claim back so the next round retries at once; if even that fails, the claim lapses.
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET available_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL`, ids).catch(() => {});
+    throw error;
+  }
+  await db.$executeRawUnsafe(`UPDATE outbox_event SET published_at = now() WHERE id = ANY($1::uuid[])`, ids);
+  return rows.length;
+}
+
+async function relayInTransaction<Tx extends SqlClient>(db: TransactionalClient<Tx>, publisher: EventPublisher, batchSize: number, lane: OutboxLane): Promise<number> {
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRawUnsafe<{ seq: bigint | number | string; payload: DomainEvent }[]>(
+    const rows = await tx.$queryRawUnsafe<RelayedRow[]>(
       `UPDATE outbox_event SET published_at = now() WHERE id IN (
          SELECT id FROM outbox_event
           WHERE published_at IS NULL AND available_at <= now() AND ${lane === "changes" ? "type = ANY($2::text[]) AND (SELECT pg_try_advisory_xact_lock($3::bigint))" : "NOT (type = ANY($2::text[]))"}
           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING seq::text AS seq, payload`,
-      batchSize, types, ...(lane === "changes" ? [CHANGE_LANE_LOCK] : []),
+       RETURNING id::text AS id, seq::text AS seq, payload`,
+      batchSize, [...BROADCASTS], ...(lane === "changes" ? [CHANGE_LANE_LOCK] : []),
     );
     if (rows.length === 0) return 0;
-    // RETURNING has no order: publish in outbox order (the change lane relies on it).
-    rows.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
-    await publisher.publish(rows.map((r) => r.payload));
+    await publisher.publish(inOutboxOrder(rows));
     return rows.length;
   }, { maxWait: 5_000, timeout: 15_000 });
 }
@@ -142,7 +195,7 @@ function startLane<Tx extends SqlClient>(options: OutboxRelayOptions<Tx>, lane: 
     while (running) {
       try {
         kicked = false;
-        const published = await relayOnce(db, publisher, batchSize, lane);
+        const published = await relayOnce(db, publisher, batchSize, lane, { claim: options.sagaClaims ?? false });
         if (failures > 0) log.info({ afterFailures: failures }, "outbox relay recovered");
         failures = 0;
         if (published > 0) log.debug({ published }, "outbox events published");

@@ -24,24 +24,71 @@ afterAll(async () => {
 const event = () => createEvent("PaymentRegistered", { reservationId: randomUUID(), customerId: "alice" }, { paymentId: randomUUID(), amount: 1 });
 
 describe("outbox relay", () => {
-  it("keeps events pending while publishing fails and publishes them in order once it works", async () => {
+  it.each([["in a transaction", {}], ["with claims", { claim: true }]])("keeps events pending while publishing fails and publishes them in order once it works (%s)", async (_mode, options) => {
     const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
     const events = [event(), event(), event()];
     await db.$transaction((tx) => appendToOutbox(tx, ...events));
     const down: EventPublisher = { publish: async () => { throw new Error("Redis down"); }, close: async () => {} };
-    await expect(relayOnce(db, down)).rejects.toThrow("Redis down");
+    await expect(relayOnce(db, down, 100, "saga", options)).rejects.toThrow("Redis down");
     expect(await pendingOutboxCount(db)).toBe(3);
 
     const published: DomainEvent[] = [];
     const up: EventPublisher = { publish: async (batch) => { published.push(...batch); }, close: async () => {} };
-    expect(await relayOnce(db, up)).toBe(3);
+    expect(await relayOnce(db, up, 100, "saga", options)).toBe(3);
     expect(published.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
     expect(await pendingOutboxCount(db)).toBe(0);
-    expect(await relayOnce(db, up)).toBe(0);
+    expect(await relayOnce(db, up, 100, "saga", options)).toBe(0);
   });
 
-  it("lets concurrent relays publish disjoint batches (FOR UPDATE SKIP LOCKED)", async () => {
+  it("relays the saga lane with claims, no transaction: a batch is two statements (claim, mark), an empty round one", async () => {
     const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const events = [event(), event()];
+    await appendToOutbox(db, ...events);
+    const statements: string[] = [];
+    const counted: typeof db = {
+      $executeRawUnsafe: (sql, ...values) => { statements.push(sql); return db.$executeRawUnsafe(sql, ...values); },
+      $queryRawUnsafe: <T>(sql: string, ...values: unknown[]) => { statements.push(sql); return db.$queryRawUnsafe<T>(sql, ...values); },
+      $transaction: (fn, options) => { statements.push("BEGIN"); return db.$transaction(fn, options); },
+    };
+    const published: string[] = [];
+    const up: EventPublisher = { publish: async (batch) => { published.push(...batch.map((e) => e.eventId)); }, close: async () => {} };
+    const claim = { claim: true };
+    expect(await relayOnce(counted, up, 100, "saga", claim)).toBe(2);
+    expect(published).toEqual(events.map((e) => e.eventId));
+    expect(statements).toHaveLength(2);
+    expect(await pendingOutboxCount(db)).toBe(0);
+    expect(await relayOnce(counted, up, 100, "saga", claim)).toBe(0);
+    expect(statements).toHaveLength(3);
+  });
+
+  it("saga lane: a batch claimed by a relay that never finishes is skipped by others until the claim lapses, then published", async () => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
+    const stuck = event();
+    await appendToOutbox(db, stuck);
+    let claimed!: () => void;
+    const publishing = new Promise<void>((resolve) => { claimed = resolve; });
+    // A relay that dies inside its publish: it claimed the row and will never mark it.
+    const dying: EventPublisher = { publish: () => { claimed(); return new Promise<void>(() => {}); }, close: async () => {} };
+    const claim = { claim: true };
+    void relayOnce(db, dying, 100, "saga", claim);
+    await publishing;
+    const published: string[] = [];
+    const up: EventPublisher = { publish: async (batch) => { published.push(...batch.map((e) => e.eventId)); }, close: async () => {} };
+    expect(await relayOnce(db, up, 100, "saga", claim)).toBe(0);
+    expect(await pendingOutboxCount(db)).toBe(1);
+    // The claim lapses (SAGA_CLAIM_MS later): any relay publishes the row.
+    await db.$executeRawUnsafe(`UPDATE outbox_event SET available_at = now() - interval '1 millisecond' WHERE id = $1::uuid`, stuck.eventId);
+    expect(await relayOnce(db, up, 100, "saga", claim)).toBe(1);
+    expect(published).toEqual([stuck.eventId]);
+    expect(await pendingOutboxCount(db)).toBe(0);
+  });
+
+  it.each([["in transactions", {}], ["with claims", { claim: true }]])("lets concurrent relays publish disjoint batches (FOR UPDATE SKIP LOCKED, %s)", async (_mode, options) => {
+    const db = pgClient(pool);
+    await db.$executeRawUnsafe(`DELETE FROM outbox_event`);
     await db.$transaction((tx) => appendToOutbox(tx, ...Array.from({ length: 40 }, event)));
     const seen: string[] = [];
     const slow: EventPublisher = {
@@ -51,7 +98,7 @@ describe("outbox relay", () => {
       },
       close: async () => {},
     };
-    const counts = await Promise.all([relayOnce(db, slow, 10), relayOnce(db, slow, 10), relayOnce(db, slow, 10)]);
+    const counts = await Promise.all([relayOnce(db, slow, 10, "saga", options), relayOnce(db, slow, 10, "saga", options), relayOnce(db, slow, 10, "saga", options)]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(30);
     expect(new Set(seen).size).toBe(seen.length);
   });

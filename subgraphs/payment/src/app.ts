@@ -45,6 +45,7 @@ export async function startPaymentSubgraph(env: PaymentEnv): Promise<HttpService
         name: "payment", db: sql, handlers: paymentEventHandlers, redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
         outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
+        sagaClaims: true, // two statements per published batch, no transaction (nothing here reads available_at)
       });
       return closeAll([
         startIdempotencyPruner({ db: sql, retentionMs: env.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000, intervalMs: 600_000, log }),

@@ -54,6 +54,7 @@ export async function startRentalSubgraph(env: RentalEnv): Promise<HttpService> 
       name: "rental", db: sql, handlers: rentalEventHandlers(log), redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log, lockDurationMs: env.EVENT_LOCK_MS,
       outboxRetentionMs: env.OUTBOX_RETENTION,
         concurrency: env.EVENT_CONCURRENCY, broadcasts: false, // only reservation writes MyReservationChanged
+        sagaClaims: true, // two statements per published batch, no transaction (nothing here reads available_at)
     })),
   });
 }
