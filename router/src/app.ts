@@ -1,10 +1,9 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { createAdmission, createLogger, createMetrics, graphqlHttpHandler, overloadedResponsePlugin, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
+import { createAdmission, createLogger, createMetrics, graphqlHttpHandler, jsonBody, overloadedResponsePlugin, metricsPlugin, REQUEST_ID_HEADER, startHttpService, type HttpService } from "@rentcar/platform";
 import type { GraphQLSchema } from "graphql";
 import { createChangeHub } from "./change-hub.ts";
 import { startSubscriptionServer, subscriptionLimits } from "./subscriptions.ts";
-import express from "express";
 import { customerAuthOf, routerContext, type RouterContext } from "./context.ts";
 import type { RouterEnv } from "./env.ts";
 import { errorContractPlugin, formatClientError } from "./error-contract.ts";
@@ -84,7 +83,7 @@ export async function startRouter(env: RouterEnv): Promise<HttpService> {
       app.set("etag", false);
       subscriptions = startSubscriptionServer({ server, apollo, schema: () => apiSchema!, hub, auth, log, limits: subscriptionLimits(env), registry: metrics.registry });
       if (ideEnabled(env)) mountIde(app);
-      app.use("/graphql", admission.middleware, express.json({ limit: "1mb" }), tokenLimit(env.GRAPHQL_MAX_TOKENS), graphqlHttpHandler(apollo,
+      app.use("/graphql", admission.middleware, jsonBody(2 ** 20), tokenLimit(env.GRAPHQL_MAX_TOKENS), graphqlHttpHandler(apollo,
         // Every request is counted, a refused token too (by client address), before any parsing.
         async ({ req }) => {
           const headers = { authorization: req.header("authorization"), requestId: req.header(REQUEST_ID_HEADER) };

@@ -198,3 +198,86 @@ export function searchOf(url: string): string {
   if (start < 0 || (hash >= 0 && hash < start)) return "";
   return hash < 0 ? url.slice(start) : url.slice(start, hash);
 }
+
+/** Content types read by {@link jsonBody}'s fast path (compared lower-cased); others go to `express.json`. */
+const PLAIN_JSON_TYPES: ReadonlySet<string> = new Set(["application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"]);
+const FIRST_NON_WHITESPACE = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/;
+
+/**
+ * `express.json({ limit: limitBytes })` (strict, `req.body`; a body over the limit is a
+ * 413, invalid JSON a 400, both with body-parser's messages) with a fast path for the
+ * usual API request: `application/json` in UTF-8, not compressed, with a Content-Length
+ * within the limit. That path reads and parses the body directly, without body-parser's
+ * media-type, charset and stream machinery (~2 % of the router's CPU per request); any
+ * other request (another charset or type, gzip, chunked, empty, too large) is handed to
+ * `express.json` unchanged.
+ */
+export function jsonBody(limitBytes: number): express.RequestHandler {
+  const general = express.json({ limit: limitBytes });
+  return (req, res, next) => {
+    const { headers } = req;
+    const type = headers["content-type"];
+    const length = Number(headers["content-length"]);
+    if (!(length > 0 && length <= limitBytes) || type === undefined || !PLAIN_JSON_TYPES.has(type.toLowerCase())
+      || headers["content-encoding"] !== undefined || headers["transfer-encoding"] !== undefined || req.readableEnded) {
+      general(req, res, next);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let settled = false;
+    const settle = (error?: Error & { status?: number }) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData).off("end", onEnd).off("aborted", onAborted).off("error", onError).off("close", onAborted);
+      if (error) return next(error);
+      try {
+        req.body = parseJsonBody(Buffer.concat(chunks, received).toString("utf8"));
+      } catch (parseError) {
+        return next(parseError);
+      }
+      next();
+    };
+    const onData = (chunk: Buffer) => { chunks.push(chunk); received += chunk.length; };
+    const onEnd = () => settle(received === length ? undefined : httpError(400, "request size did not match content length"));
+    const onAborted = () => settle(httpError(400, "request aborted"));
+    const onError = (error: Error) => settle(Object.assign(error, { status: 400 }));
+    req.on("data", onData).once("end", onEnd).once("aborted", onAborted).once("error", onError).once("close", onAborted);
+  };
+}
+
+function httpError(status: number, message: string): Error & { status: number } {
+  return Object.assign(new Error(message), { status });
+}
+
+/**
+ * A JSON request body as body-parser's strict parser reads it: a BOM is dropped, an empty
+ * body is `{}`, anything but an object or array is refused with the message JSON.parse
+ * gives for it. @throws SyntaxError with `status` 400.
+ */
+export function parseJsonBody(raw: string): unknown {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (text.length === 0) return {};
+  try {
+    if (text[0] !== "{" && text[0] !== "[") {
+      const first = FIRST_NON_WHITESPACE.exec(text)?.[1];
+      if (first !== "{" && first !== "[") throw strictViolation(text, first);
+    }
+    return JSON.parse(text);
+  } catch (error) {
+    throw Object.assign(error as Error, { status: 400 });
+  }
+}
+
+/** The error JSON.parse gives at the first character that is not `{` or `[` (body-parser's wording). */
+function strictViolation(text: string, first: string | undefined): SyntaxError {
+  const index = first ? text.indexOf(first) : -1;
+  const partial = index === -1 ? "" : text.substring(0, index) + "#".repeat(text.length - index);
+  try {
+    JSON.parse(partial);
+    return new SyntaxError("strict violation");
+  } catch (error) {
+    const message = (error as Error).message.replace(/#+/g, (run) => text.substring(index, index + run.length));
+    return new SyntaxError(message);
+  }
+}

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse as urlParse } from "node:url";
 import { ApolloServer } from "@apollo/server";
@@ -5,7 +6,7 @@ import express from "express";
 import fc from "fast-check";
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { graphqlHttpHandler, searchOf, startHttpService } from "../src/http-service.ts";
+import { graphqlHttpHandler, jsonBody, searchOf, startHttpService } from "../src/http-service.ts";
 import { createLogger } from "../src/logger.ts";
 import { createMetrics } from "../src/metrics.ts";
 
@@ -68,6 +69,13 @@ describe("http service health and graceful shutdown", () => {
   });
 });
 
+/** A service with no readiness checks and the given routes. */
+function startPlainService(mount: (app: express.Express) => void, close?: () => Promise<void>) {
+  return startHttpService({
+    name: "test", port: 0, log: createLogger("test", "silent"), metrics: createMetrics("test"), readiness: [], shutdownTimeoutMs: 1_000, mount, close,
+  });
+}
+
 describe("graphqlHttpHandler", () => {
   async function startGraphqlService() {
     const apollo = new ApolloServer<{ who: string }>({
@@ -76,22 +84,13 @@ describe("graphqlHttpHandler", () => {
       plugins: [{ async requestDidStart() { return { async willSendResponse({ response }) { response.http.headers.set("x-answered-by", "test"); } }; } }],
     });
     await apollo.start();
-    return startHttpService({
-      name: "test",
-      port: 0,
-      log: createLogger("test", "silent"),
-      metrics: createMetrics("test"),
-      readiness: [],
-      shutdownTimeoutMs: 1_000,
-      mount(app) {
-        app.use("/graphql", express.json(), graphqlHttpHandler(apollo, async ({ req }) => {
-          const who = req.header("x-who");
-          if (who === "nobody") throw new GraphQLError("who?", { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
-          return { who: who ?? "anonymous" };
-        }));
-      },
-      async close() { await apollo.stop(); },
-    });
+    return startPlainService((app) => {
+      app.use("/graphql", express.json(), graphqlHttpHandler(apollo, async ({ req }) => {
+        const who = req.header("x-who");
+        if (who === "nobody") throw new GraphQLError("who?", { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+        return { who: who ?? "anonymous" };
+      }));
+    }, () => apollo.stop());
   }
 
   it("serves POST and GET (query string) with Apollo's status, headers and an exact Content-Length", async () => {
@@ -136,5 +135,58 @@ describe("graphqlHttpHandler", () => {
       const params = (search: string) => [...new URLSearchParams(search)];
       expect(params(searchOf(url))).toEqual(params(urlParse(url).search ?? ""));
     }));
+  });
+});
+
+describe("jsonBody", () => {
+  // The same routes behind jsonBody and behind express.json: every answer must be the same.
+  async function startBodyService() {
+    return startPlainService((app) => {
+      const echo = (req: express.Request, res: express.Response) => { res.json({ body: req.body ?? null }); };
+      app.post("/fast", jsonBody(64), echo);
+      app.post("/general", express.json({ limit: 64 }), echo);
+    });
+  }
+  const post = async (url: string, body: string | Buffer, headers: Record<string, string>) => {
+    const res = await fetch(url, { method: "POST", headers, body });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it("answers every body exactly as express.json does (parsed, 400 invalid JSON, 413 too large)", async () => {
+    const service = await startBodyService();
+    try {
+      const json = fc.json().map((text) => text);
+      const bodies = fc.oneof(json, fc.string({ maxLength: 80 }), fc.tuple(fc.constantFrom(" ", "\n", "\uFEFF", ""), json).map(([a, b]) => a + b),
+        fc.constantFrom("", "{", "[1,", "nul", "\"x\"", "12", " true", "{\"a\":1}x", "{\"a\":\"é\"}", "x".repeat(65)));
+      const types = fc.constantFrom("application/json", "Application/JSON; charset=UTF-8", "application/json;charset=utf-8", "application/json; charset=latin1", "text/plain");
+      await fc.assert(fc.asyncProperty(bodies, types, async (body, type) => {
+        const headers = { "content-type": type };
+        const fast = await post(`${service.url}/fast`, body, headers);
+        const general = await post(`${service.url}/general`, body, headers);
+        expect(fast).toEqual(general);
+      }), { numRuns: 150 });
+    } finally {
+      await service.shutdown("test done");
+    }
+  });
+
+  it("reads a body sent in several chunks, multi-byte characters split between them", async () => {
+    const service = await startBodyService();
+    try {
+      const { port } = new URL(service.url);
+      const bytes = Buffer.from('{"name":"ééé"}');
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, method: "POST", path: "/fast", headers: { "content-type": "application/json", "content-length": bytes.length } }, (res) => {
+          let text = "";
+          res.setEncoding("utf8").on("data", (c: string) => { text += c; }).on("end", () => resolve(text));
+        });
+        req.on("error", reject);
+        req.write(bytes.subarray(0, 10)); // cuts the first é in two
+        setTimeout(() => req.end(bytes.subarray(10)), 20);
+      });
+      expect(JSON.parse(answer)).toEqual({ body: { name: "ééé" } });
+    } finally {
+      await service.shutdown("test done");
+    }
   });
 });
